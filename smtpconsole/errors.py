@@ -44,7 +44,9 @@ class ReadTimeout(TransportError, TimeoutError):
 class TlsError(TransportError):
     """A TLS handshake failed; ``details`` holds the peer certificate when one was seen."""
 
-    def __init__(self, message: str, hint: str | None = None, details: object | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, details: object | None = None
+    ) -> None:
         super().__init__(message, hint)
         self.details = details
 

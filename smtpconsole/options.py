@@ -81,7 +81,9 @@ def _check_ipv6(host: str, text: str, hint: str) -> None:
     try:
         ipaddress.IPv6Address(host.split("%", 1)[0])
     except ValueError:
-        raise UsageError(f"invalid target {text!r}: {host!r} is not an IPv6 address", hint) from None
+        raise UsageError(
+            f"invalid target {text!r}: {host!r} is not an IPv6 address", hint
+        ) from None
 
 
 def _is_host(host: str) -> bool:

@@ -73,8 +73,9 @@ class RecordingSMTP(SMTP):
         super().data_received(data)
 
 
-def check_login(server: SMTP, session: ServerSession, envelope: Envelope, mechanism: str,
-                auth_data: Any) -> AuthResult:
+def check_login(
+    server: SMTP, session: ServerSession, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
     ok = (
         isinstance(auth_data, LoginPassword)
         and auth_data.login == TEST_USER.encode()
@@ -101,8 +102,9 @@ class SmtpServer:
 
 
 class _Controller(Controller):
-    def __init__(self, handler: Any, received: bytearray, smtp_kwargs: dict[str, Any],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, handler: Any, received: bytearray, smtp_kwargs: dict[str, Any], **kwargs: Any
+    ) -> None:
         self._received = received
         self._smtp_kwargs = smtp_kwargs
         super().__init__(handler, **kwargs)
@@ -112,9 +114,7 @@ class _Controller(Controller):
 
 
 @pytest.fixture
-def start_smtp_server(
-    server_tls_context: ssl.SSLContext, ca_file: Path
-) -> Iterator[Any]:
+def start_smtp_server(server_tls_context: ssl.SSLContext, ca_file: Path) -> Iterator[Any]:
     """Return a function that starts aiosmtpd; every server started is stopped after the test.
 
     Keyword arguments: ``starttls`` (offer STARTTLS, default True), ``require_starttls`` (default

@@ -140,9 +140,7 @@ def _parse_line(line: _Line) -> _ParsedLine:
             f"got {decode_text(separator)!r}",
             raw=line.raw,
         )
-    return _ParsedLine(
-        code=int(code_bytes), final=separator != b"-", text=decode_text(body[4:])
-    )
+    return _ParsedLine(code=int(code_bytes), final=separator != b"-", text=decode_text(body[4:]))
 
 
 def _enhanced_status(code: int, first_line: str) -> str | None:
