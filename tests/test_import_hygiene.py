@@ -12,6 +12,8 @@ import pytest
 HEADLESS_MODULES = [
     "smtpconsole",
     "smtpconsole.cli",
+    "smtpconsole.arguments",
+    "smtpconsole.credentials",
     "smtpconsole.options",
     "smtpconsole.errors",
     "smtpconsole.protocol.replies",
