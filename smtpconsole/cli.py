@@ -38,7 +38,22 @@ class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so every error goes through one path."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(message, f"run '{self.prog} --help' for the options")
+        raise UsageError(_hide_argument_values(message), f"run '{self.prog} --help' for the options")
+
+
+_UNRECOGNIZED = "unrecognized arguments: "
+
+
+def _hide_argument_values(message: str) -> str:
+    """Keep option names but drop the values from argparse's list of unrecognised arguments.
+
+    A mistyped ``--password SECRET`` would otherwise be echoed to the terminal and to CI logs.
+    """
+    if not message.startswith(_UNRECOGNIZED):
+        return message
+    words = message[len(_UNRECOGNIZED) :].split()
+    shown = [word.split("=", 1)[0] if word.startswith("-") else "VALUE" for word in words]
+    return _UNRECOGNIZED + " ".join(shown) + " (values not shown)"
 
 
 def _build_main_parser() -> argparse.ArgumentParser:
