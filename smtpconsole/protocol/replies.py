@@ -8,8 +8,9 @@ Grammar (RFC 5321 section 4.2)::
 
 What we accept beyond the grammar, because real servers send it: a bare LF as the line end, any
 second digit, and bytes that are not UTF-8 (decoded with ``\\xNN`` escapes, raw bytes kept). Memory is
-bounded: a line over ``max_line_bytes`` is cut and flagged, and a reply over ``max_reply_lines`` lines
-keeps its first lines and is flagged, so an endless reply cannot exhaust memory.
+bounded: a line over ``max_line_bytes`` is cut and flagged, and a reply over ``max_reply_lines``
+lines keeps its first lines and its final line and is flagged, so an endless reply cannot exhaust
+memory.
 """
 
 from __future__ import annotations
@@ -224,13 +225,15 @@ class ReplyParser:
                     raise RemoteProtocolError(
                         f"reply code changed from {self._current[0][1].code} to {parsed.code} "
                         "inside one multi-line reply",
-                        raw=b"".join(held.raw for held, _ in self._current) + line.raw,
                     )
-            except RemoteProtocolError:
+            except RemoteProtocolError as error:
+                # The lines held so far belong to the broken reply, so they go with the error.
+                held_raw = b"".join(held_line.raw for held_line, _ in self._current)
                 self._current.clear()
                 self._current_dropped = 0
-                raise
-            if len(self._current) < self.max_reply_lines or parsed.final:
+                raise RemoteProtocolError(error.message, raw=held_raw + line.raw) from None
+            # Keep room for the final line, so a reply never contains more than max_reply_lines.
+            if len(self._current) < self.max_reply_lines - 1 or parsed.final:
                 self._current.append((line, parsed))
             else:
                 self._current_dropped += 1
@@ -279,12 +282,15 @@ class ReplyParser:
                 self._overlong_head = None
                 continue
             if end < 0:
-                if len(buffer) > limit:
+                # A line of ``limit`` bytes plus CRLF is kept whole, so a buffer of ``limit + 1``
+                # bytes may still end in time. One byte more makes the line overlong in any split.
+                if len(buffer) > limit + 1:
                     self._overlong_head = bytes(buffer[:limit])
                     self.dropped_bytes += len(buffer) - limit
                     buffer.clear()
                 return
-            if end + 1 > limit + 2:
+            content_end = end - 1 if end > 0 and buffer[end - 1] == 0x0D else end
+            if content_end > limit:
                 self._lines.append(_Line(bytes(buffer[:limit]), truncated=True))
                 self.dropped_bytes += end + 1 - limit
             else:
