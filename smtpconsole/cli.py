@@ -121,10 +121,11 @@ def _build_subcommand_parser(
 def _run_script(args: argparse.Namespace) -> int:
     from smtpconsole import script
 
+    if args.command == "run":
+        # The scenario's own target applies when neither TARGET nor --profile is given.
+        return script.run_from_args(args)
     target = getattr(args, "target", None)
     options = console_options_from_args(args) if (target or args.profile) else None
-    if args.command == "run":
-        return script.run_scenario(args.scenario, options, json_output=args.json)
     if options is None:
         raise UsageError(
             "send needs a TARGET or --profile",

@@ -31,6 +31,11 @@ HEADLESS_MODULES = [
     "smtpconsole.profiles",
     "smtpconsole.script",
     "smtpconsole.tokens",
+    "smtpconsole.scenario",
+    "smtpconsole.runner",
+    "smtpconsole.sending",
+    "smtpconsole.composer",
+    "smtpconsole.recording",
 ]
 
 UI_TOOLKITS = ("textual", "prompt_toolkit", "rich")

@@ -1,0 +1,68 @@
+"""Line mode without a terminal: stdin lines go out verbatim, the transcript goes to stdout.
+
+Each line waits for its reply when one is due: every command gets one (RFC 5321 section 4.2),
+a message line after 354 gets none, and the line holding only ``.`` gets the reply to the message.
+So a here-document or a pipe drives the dialogue one step at a time, like a slow typist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, TextIO
+
+from smtpconsole.errors import ReadTimeout, SmtpConsoleError, TransportError
+from smtpconsole.options import ConsoleOptions
+from smtpconsole.protocol.dialogue import Phase
+from smtpconsole.protocol.errors import LocalProtocolError
+from smtpconsole.transcript import Event, format_event
+
+if TYPE_CHECKING:
+    from smtpconsole.session import Session
+
+
+async def run_plain(options: ConsoleOptions, stdin: TextIO, stdout: TextIO) -> int:
+    """Connect, send each stdin line, close with QUIT at end of input; return the exit status."""
+    from smtpconsole.session import Session
+
+    session = Session(options.connect)
+
+    def print_event(event: Event) -> None:
+        stdout.write("".join(line + "\n" for line in format_event(event)))
+        stdout.flush()
+
+    unsubscribe = session.subscribe(print_event)
+    try:
+        await session.connect()
+        status = await _send_lines(session, stdin, stdout)
+        if not session.closed:
+            await session.close()
+        return status
+    except SmtpConsoleError as exc:
+        stdout.write(f"!! {exc}\n")
+        return 1
+    finally:
+        unsubscribe()
+
+
+async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
+    while not session.closed:
+        text = await asyncio.to_thread(stdin.readline)
+        if not text:
+            return 0
+        line = text.removesuffix("\n").removesuffix("\r")
+        try:
+            if session.dialogue.in_data and line != ".":
+                await session.send_line(line, source="typed")
+            else:
+                await session.send_command(line, source="typed")
+            if session.dialogue.phase is Phase.TLS_PENDING:
+                # A typed STARTTLS got 220: the session does the handshake; wait for it.
+                await session.start_tls()
+        except LocalProtocolError as exc:
+            stdout.write(f"!! not sent: {exc.message}\n")
+        except ReadTimeout as exc:
+            stdout.write(f"!! {exc.message}\n")
+        except TransportError as exc:
+            stdout.write(f"!! {exc}\n")
+            return 1
+    return 0

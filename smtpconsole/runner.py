@@ -1,0 +1,469 @@
+"""Run the steps of a scenario on one ``Session``, turning unexpected replies into ``StepFailed``.
+
+The runner contains no protocol logic of its own: lines come from ``protocol.commands``, messages from
+``protocol.message``, authentication from ``protocol.sasl`` through ``Session.authenticate``, and
+every byte is in the session's transcript. When the server offers PIPELINING (RFC 2920), a MAIL step
+followed by RCPT steps and a DATA step go out together and the replies are read afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from smtpconsole.composer import compose, raw_payload
+from smtpconsole.errors import CredentialError, ScriptError, SmtpConsoleError
+from smtpconsole.options import ConsoleOptions
+from smtpconsole.protocol import commands
+from smtpconsole.protocol.dialogue import Phase
+from smtpconsole.protocol.replies import Reply
+from smtpconsole.scenario import (
+    INTERMEDIATE,
+    STAGES,
+    SUCCESS,
+    AuthSpec,
+    ComposerSpec,
+    Expectation,
+    Scenario,
+    Stage,
+    Step,
+)
+from smtpconsole.script import ExitCode, StepFailed
+
+if TYPE_CHECKING:
+    from smtpconsole.protocol.message import BuiltMessage
+    from smtpconsole.session import Session
+    from smtpconsole.transcript import Event
+
+_STAGE_OF_ACTION: dict[str, Stage] = {
+    "ehlo": "ehlo",
+    "starttls": "tls",
+    "auth": "auth",
+    "mail": "mail",
+    "rcpt": "rcpt",
+    "data": "data",
+    "bdat": "data",
+}
+_EXIT_OF_ACTION: dict[str, ExitCode] = {
+    "ehlo": ExitCode.CONNECT,
+    "starttls": ExitCode.TLS,
+    "auth": ExitCode.AUTH,
+    "mail": ExitCode.ENVELOPE,
+    "rcpt": ExitCode.ENVELOPE,
+    "data": ExitCode.DATA,
+    "bdat": ExitCode.DATA,
+}
+
+
+class Runner:
+    """Runs one scenario from connect to QUIT."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        options: ConsoleOptions,
+        listener: Callable[[Event], None],
+        *,
+        pipelining: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.options = options
+        self.pipelining = pipelining
+        self.last_reply: Reply | None = None
+        self._listener = listener
+        self._session: Session | None = None
+        self._stopped = False
+        self._sender: str | None = None
+        self._recipients: list[str] = []
+        self._messages: dict[int, BuiltMessage] = {}
+        self._payload_written = False
+
+    @property
+    def session(self) -> Session:
+        assert self._session is not None, "the runner is not connected"
+        return self._session
+
+    def _on_event(self, event: Event) -> None:
+        from smtpconsole.transcript import LineSent, ReplyReceived
+
+        if isinstance(event, ReplyReceived):
+            self.last_reply = event.reply
+        elif isinstance(event, LineSent) and event.source == "data":
+            self._payload_written = True
+        self._listener(event)
+
+    async def run(self) -> None:
+        """Connect, run the steps, then close with QUIT.
+
+        Raises:
+            StepFailed: a reply did not match; ``exit_code`` names the stage.
+            TransportError: the connection failed, broke or timed out.
+        """
+        from smtpconsole.session import Session
+
+        self._session = Session(self.options.connect)
+        unsubscribe = self._session.subscribe(self._on_event)
+        try:
+            greeting = await self._session.connect()
+            if not greeting.is_success:
+                raise StepFailed(
+                    f"the server refused the connection: {_describe(greeting)}", ExitCode.CONNECT
+                )
+            self._finish_connect_stages()
+            if not self._stopped:
+                await self._run_steps(self.scenario.steps)
+        finally:
+            await self._close()
+            unsubscribe()
+
+    def _finish_connect_stages(self) -> None:
+        # Without manual mode the session already sent EHLO (and STARTTLS) on connect.
+        stages: list[Stage] = ["connect"]
+        if not self.options.connect.manual:
+            stages += ["ehlo", "tls"]
+        for stage in stages:
+            self._stage_done(stage)
+
+    def _stage_done(self, stage: Stage | None) -> None:
+        quit_after = self.scenario.quit_after
+        if stage is None or quit_after is None:
+            return
+        if STAGES.index(stage) >= STAGES.index(quit_after):
+            self._stopped = True
+
+    async def _close(self) -> None:
+        session = self._session
+        if session is None or session.closed:
+            return
+        try:
+            await session.close()
+        except SmtpConsoleError as exc:
+            self._diagnostic(f"closing the connection failed: {exc}")
+
+    async def _run_steps(self, steps: Sequence[Step]) -> None:
+        index = 0
+        while index < len(steps) and not self._stopped:
+            group = self._pipeline_group(steps, index)
+            if group:
+                await self._run_pipelined(group)
+                index += len(group)
+                continue
+            step = steps[index]
+            if step.action == "mail":
+                self._prepare_message(steps, index)
+            await self.run_step(step)
+            self._stage_done(_STAGE_OF_ACTION.get(step.action))
+            index += 1
+
+    def _pipeline_group(self, steps: Sequence[Step], start: int) -> list[Step]:
+        """Return MAIL, its RCPTs and DATA from ``start`` when they may go out together."""
+        capabilities = self.session.dialogue.capabilities
+        if not self.pipelining or capabilities is None or not capabilities.pipelining:
+            return []
+        if self.scenario.quit_after in ("mail", "rcpt") or steps[start].action != "mail":
+            return []
+        end = start + 1
+        while end < len(steps) and steps[end].action == "rcpt":
+            end += 1
+        if end == start + 1 or end >= len(steps) or steps[end].action != "data":
+            return []
+        return list(steps[start : end + 1])
+
+    def _prepare_message(self, steps: Sequence[Step], mail_index: int) -> None:
+        """Build the message of the data or bdat step after a MAIL step, for its parameters."""
+        self._sender = steps[mail_index].argument
+        self._recipients = []
+        for step in steps[mail_index + 1 :]:
+            if step.action == "rcpt":
+                self._recipients += step.argument
+            elif step.action in ("data", "bdat"):
+                if not step.argument.is_raw:
+                    self._built(step)
+                return
+            elif step.action == "mail":
+                return
+
+    async def run_step(self, step: Step) -> None:
+        """Run one step; raise ``StepFailed`` when its reply is not the expected one."""
+        handler = getattr(self, f"_step_{step.action}")
+        await handler(step)
+
+    # Steps, one method per action.
+
+    async def _step_send(self, step: Step) -> None:
+        # Every command gets a reply (RFC 5321 section 4.2). A message line gets none, and the
+        # line containing only "." gets the reply to the whole message.
+        line: str = step.argument
+        if self.session.dialogue.in_data and line != ".":
+            await self.session.send_line(line, source="typed")
+            return
+        reply = await self.session.send_command(line, source="typed")
+        if self.session.dialogue.phase is Phase.TLS_PENDING:
+            # A STARTTLS sent as a raw line got 220: the session does the handshake; wait for it.
+            await self.session.start_tls()
+        self.check(step, reply, step.expect or Expectation(), ExitCode.EXPECTATION)
+
+    async def _step_expect(self, step: Step) -> None:
+        assert step.expect is not None
+        if self.last_reply is None:
+            raise StepFailed(
+                f"{self._where(step)}: no reply to check yet",
+                ExitCode.EXPECTATION,
+                "put the expect step after a step that gets a reply",
+            )
+        self.check(step, self.last_reply, step.expect, ExitCode.EXPECTATION)
+
+    async def _step_ehlo(self, step: Step) -> None:
+        if step.argument:
+            reply = await self.session.send_command(commands.ehlo(step.argument))
+        else:
+            reply = await self.session.ehlo()
+        self.check(step, reply, SUCCESS, ExitCode.CONNECT)
+
+    async def _step_starttls(self, step: Step) -> None:
+        if self.session.dialogue.tls_active:
+            self._diagnostic(f"{self._where(step)}: TLS is already active, so the step is skipped")
+            return
+        await self._command(step, commands.starttls(), Expectation(code=220), final=False)
+        await self.session.start_tls()
+        reply = await self.session.ehlo()
+        self.check(step, reply, SUCCESS, ExitCode.TLS)
+
+    async def _step_auth(self, step: Step) -> None:
+        from smtpconsole.protocol.sasl import create_mechanism
+
+        spec: AuthSpec = step.argument
+        mechanism_name = self._auth_mechanism(spec)
+        username = spec.username or self.options.auth.username
+        if not username:
+            raise CredentialError(
+                f"{self._where(step)}: no user name for AUTH {mechanism_name}",
+                "set 'username' in the step, --user, or the profile's auth.username",
+            )
+        mechanism = create_mechanism(
+            mechanism_name,
+            username=username,
+            secret=self._auth_secret(step, spec),
+            authzid=self.options.auth.authzid,
+        )
+        reply = await self.session.authenticate(mechanism)
+        self.check(step, reply, Expectation(code=235), ExitCode.AUTH)
+
+    async def _step_mail(self, step: Step) -> None:
+        await self._command(step, self._mail_line(step), SUCCESS)
+
+    async def _step_rcpt(self, step: Step) -> None:
+        for address in step.argument:
+            await self._command(step, commands.rcpt(address), SUCCESS)
+
+    async def _step_data(self, step: Step) -> None:
+        payload = self._payload(step)
+        await self._command(step, commands.data(), INTERMEDIATE, final=False)
+        reply = await self._send_message(step, payload)
+        self.check(step, reply, SUCCESS, ExitCode.DATA)
+
+    async def _step_bdat(self, step: Step) -> None:
+        # TODO: BDAT needs a Session method that sends a chunk of raw bytes after its BDAT line.
+        # Until the session has one, a bdat step fails with this error instead of being sent.
+        raise ScriptError(
+            f"{self._where(step)}: bdat steps are not supported yet",
+            "use a data step, which every server accepts",
+        )
+
+    async def _step_pause(self, step: Step) -> None:
+        await asyncio.sleep(step.argument)
+
+    async def _step_quit(self, step: Step) -> None:
+        await self._command(step, commands.quit(), Expectation(code=221))
+        self._stopped = True
+
+    # Pipelining (RFC 2920).
+
+    async def _run_pipelined(self, group: list[Step]) -> None:
+        """Send MAIL, every RCPT and DATA without waiting, then check each reply in order.
+
+        RFC 2920 section 3.1: the client checks every status in the group. When DATA got 354 although
+        no recipient was accepted, the client sends the end-of-data dot at once. When DATA got 354 but
+        a sender or recipient step failed with some recipient accepted, the connection is closed
+        before the message, so nothing is delivered (RFC 5321 section 4.1.1.4: a message without its
+        final dot is not delivered).
+        """
+        mail, *rcpts, data = group
+        self._prepare_message(group, 0)
+        payload = self._payload(data)
+        lines = [self._mail_line(mail)]
+        owners: list[Step] = [mail]
+        for step in rcpts:
+            lines += [commands.rcpt(address) for address in step.argument]
+            owners += [step] * len(step.argument)
+        lines.append(commands.data())
+        for line in lines:
+            await self.session.send_line(line, source="builder")
+        replies = [await self.session.read_reply() for _ in lines]
+        failure = self._first_failure(owners, replies[:-1])
+        data_reply = replies[-1]
+        if failure is not None:
+            if data_reply.code == 354 and not any(r.is_success for r in replies[1:-1]):
+                await self.session.send_data(b".\r\n")
+            raise failure
+        self.check(data, data_reply, INTERMEDIATE, ExitCode.DATA, final=False)
+        reply = await self._send_message(data, payload)
+        self.check(data, reply, SUCCESS, ExitCode.DATA)
+        self._stage_done("data")
+
+    async def _send_message(self, step: Step, payload: bytes) -> Reply:
+        """Send the message after 354; when it ends the scenario, send QUIT right behind it.
+
+        RFC 2920 section 3.1 lets message content start a group that QUIT ends, so a pipelining
+        server gets both in one flight and the separate QUIT round trip is saved.
+        """
+        if not self._quit_follows(step):
+            return await self.session.send_data(payload)
+        self._payload_written = False
+        message = asyncio.ensure_future(self.session.send_data(payload))
+        # The session emits the payload's LineSent just before it writes, in the same step, so
+        # once the event is seen a QUIT written now goes out after the message.
+        while not self._payload_written and not message.done():
+            await asyncio.sleep(0)
+        if message.done() and message.exception() is not None:
+            return message.result()
+        goodbye = asyncio.ensure_future(self.session.send_command(commands.quit()))
+        reply = await message
+        self._stopped = True
+        try:
+            await goodbye
+        except SmtpConsoleError as exc:
+            self._diagnostic(f"QUIT after the message failed: {exc}")
+        return reply
+
+    def _quit_follows(self, step: Step) -> bool:
+        capabilities = self.session.dialogue.capabilities
+        return (
+            self.pipelining
+            and capabilities is not None
+            and capabilities.pipelining
+            and step is self.scenario.steps[-1]
+            and self.scenario.quit_after in (None, "data")
+        )
+
+    def _first_failure(self, owners: list[Step], replies: list[Reply]) -> StepFailed | None:
+        for step, reply in zip(owners, replies, strict=True):
+            try:
+                self.check(step, reply, SUCCESS, ExitCode.ENVELOPE)
+            except StepFailed as exc:
+                return exc
+        return None
+
+    # Helpers.
+
+    async def _command(
+        self, step: Step, line: str, default: Expectation, *, final: bool = True
+    ) -> Reply:
+        reply = await self.session.send_command(line)
+        exit_code = _EXIT_OF_ACTION.get(step.action, ExitCode.EXPECTATION)
+        self.check(step, reply, default, exit_code, final=final)
+        return reply
+
+    def check(
+        self,
+        step: Step,
+        reply: Reply,
+        default: Expectation,
+        exit_code: ExitCode,
+        *,
+        final: bool = True,
+    ) -> None:
+        """Raise ``StepFailed`` unless ``reply`` matches the step's expectation.
+
+        An explicit ``expect`` applies to the step's final reply only; intermediate replies (354 to
+        DATA, 220 to STARTTLS) are checked against ``default``.
+        """
+        explicit = final and step.expect is not None
+        expectation = step.expect if explicit and step.expect is not None else default
+        if expectation.matches(reply.code, reply.text):
+            return
+        raise StepFailed(
+            f"{self._where(step)}: expected {expectation.describe()}, got {_describe(reply)}",
+            ExitCode.EXPECTATION if explicit else exit_code,
+        )
+
+    def _where(self, step: Step) -> str:
+        return f"{self.scenario.path}: step {step.number} ({step.action})"
+
+    def _diagnostic(self, text: str) -> None:
+        sys.stderr.write(f"smtpconsole: {text}\n")
+
+    def _mail_line(self, step: Step) -> str:
+        address: str = step.argument
+        params: list[commands.Param] = []
+        for number, built in self._messages.items():
+            if number > step.number:
+                params += built.mail_params
+                break
+        capabilities = self.session.dialogue.capabilities
+        keywords = {keyword for keyword, _ in params}
+        if capabilities is not None and capabilities.smtputf8 and not address.isascii():
+            if "SMTPUTF8" not in keywords:
+                params.append(commands.smtputf8_param())
+        return commands.mail(address, params)
+
+    def _auth_mechanism(self, spec: AuthSpec) -> str:
+        from smtpconsole.protocol.sasl import preferred_mechanism
+
+        name = spec.mechanism or self.options.auth.mechanism
+        if name:
+            return name.upper()
+        capabilities = self.session.dialogue.capabilities
+        offered = capabilities.auth_mechanisms if capabilities is not None else ()
+        return preferred_mechanism(offered) or "PLAIN"
+
+    def _auth_secret(self, step: Step, spec: AuthSpec) -> str:
+        if spec.password is not None:
+            return spec.password
+        if spec.password_env is not None:
+            value = os.environ.get(spec.password_env)
+            if value is None:
+                raise CredentialError(
+                    f"{self._where(step)}: environment variable {spec.password_env} is not set",
+                    f"export {spec.password_env}=... before the run",
+                )
+            return value
+        from smtpconsole.credentials import resolve_secret
+
+        secret = resolve_secret(self.options.auth, prompt=False)
+        if secret is None:
+            raise CredentialError(
+                f"{self._where(step)}: no password for AUTH",
+                "set password_env in the step, --password-env, or the profile's password source",
+            )
+        return secret
+
+    def _payload(self, step: Step) -> bytes:
+        spec: ComposerSpec = step.argument
+        if spec.is_raw:
+            return raw_payload(spec, self._where(step))
+        return self._built(step).payload_for_data
+
+    def _built(self, step: Step) -> BuiltMessage:
+        """Build the message of a data or bdat step once, for the MAIL parameters and payload."""
+        built = self._messages.get(step.number)
+        if built is None:
+            built = compose(
+                step.argument,
+                self._sender,
+                self._recipients,
+                self.options,
+                self.session.dialogue.capabilities,
+            )
+            for warning in built.warnings:
+                self._diagnostic(f"{self._where(step)}: {warning.level}: {warning.text}")
+            self._messages[step.number] = built
+        return built
+
+
+def _describe(reply: Reply) -> str:
+    first = reply.lines[0] if reply.lines else ""
+    return f"{reply.code} {first}".rstrip()

@@ -1,0 +1,464 @@
+"""Scenario files: the YAML schema, its validation, ``${VAR}`` expansion, and recording a session.
+
+A scenario is a mapping with optional ``target``, ``security``, ``manual``, ``quit-after`` and
+``variables`` keys and a required ``steps`` list. Each step is a mapping with one action key (``send``,
+``expect``, ``ehlo``, ``starttls``, ``auth``, ``mail``, ``rcpt``, ``data``, ``bdat``, ``pause``,
+``quit``) and, for the actions that get a reply, an optional ``expect`` next to it::
+
+    target: 127.0.0.1:2525
+    steps:
+      - starttls: {}
+      - auth: {mechanism: PLAIN, username: tester, password_env: SMTP_PASSWORD}
+      - mail: ${MAIL_FROM}
+      - rcpt: [bob@example.com]
+      - data: {subject: Hello, body: "Hi Bob"}
+      - send: NOOP
+        expect: 2xx
+
+Every validation error names the file, the step number (from 1) and the field. Loading imports no
+UI toolkit and opens no connection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from smtpconsole.errors import ScriptError
+
+Stage = Literal["connect", "ehlo", "tls", "auth", "mail", "rcpt", "data"]
+STAGES: Final[tuple[Stage, ...]] = ("connect", "ehlo", "tls", "auth", "mail", "rcpt", "data")
+"""Stages of a delivery in order; ``quit-after`` names one of them, as swaks's ``--quit-after``."""
+
+_VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+_CODE_CLASS = re.compile(r"^([2-5])xx$", re.IGNORECASE)
+_CODE = re.compile(r"^[2-5][0-9][0-9]$")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Expected reply: an exact code, a code class, a regex on the text, or several of them."""
+
+    code: int | None = None
+    code_class: int | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, code: int, text: str) -> bool:
+        """Check a reply's code and text against every part that is set."""
+        if self.code is not None and code != self.code:
+            return False
+        if self.code_class is not None and code // 100 != self.code_class:
+            return False
+        return self.pattern is None or self.pattern.search(text) is not None
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.code is not None:
+            parts.append(str(self.code))
+        if self.code_class is not None:
+            parts.append(f"{self.code_class}xx")
+        if self.pattern is not None:
+            parts.append(f"text matching /{self.pattern.pattern}/")
+        return " and ".join(parts) or "any reply"
+
+
+SUCCESS: Final = Expectation(code_class=2)
+INTERMEDIATE: Final = Expectation(code_class=3)
+
+
+@dataclass(frozen=True)
+class ComposerSpec:
+    """A message to build: the fields of the composer, or a raw payload."""
+
+    mail_from: str | None = None
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    subject: str | None = None
+    body: str = ""
+    attachments: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    raw_file: str | None = None
+    """File whose bytes are sent as the message, with only CRLF line ends and dot-stuffing added."""
+    raw: str | None = None
+    """Message text given inline, sent like ``raw_file``."""
+
+    @property
+    def is_raw(self) -> bool:
+        """True when the message is sent as given rather than built from the fields."""
+        return self.raw is not None or self.raw_file is not None
+
+
+@dataclass(frozen=True)
+class AuthSpec:
+    """Mechanism and credentials of an ``auth`` step; unset fields come from the profile or options."""
+
+    mechanism: str | None = None
+    username: str | None = None
+    password: str | None = None
+    """The secret after ``${VAR}`` expansion; never printed."""
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a scenario."""
+
+    number: int
+    """Position in the file, from 1, used in every message about the step."""
+    action: str
+    argument: Any
+    """The value after ``${VAR}`` expansion: a str, a tuple of str, a spec dataclass or a float."""
+    expect: Expectation | None = None
+    """The explicit expectation; a failure on it exits with the expectation code."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario file."""
+
+    path: str
+    steps: tuple[Step, ...]
+    target: str | None = None
+    security: str | None = None
+    manual: bool | None = None
+    quit_after: Stage | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+ACTIONS: Final = (
+    "send",
+    "expect",
+    "ehlo",
+    "starttls",
+    "auth",
+    "mail",
+    "rcpt",
+    "data",
+    "bdat",
+    "pause",
+    "quit",
+)
+_TOP_LEVEL_KEYS: Final = {"target", "security", "manual", "quit-after", "variables", "steps"}
+
+
+class _Where:
+    """The place in a scenario file that an error message names."""
+
+    def __init__(self, path: str, step: int | None = None, action: str | None = None) -> None:
+        self.path = path
+        self.step = step
+        self.action = action
+
+    def error(self, field_name: str, problem: str, hint: str | None = None) -> ScriptError:
+        place = self.path
+        if self.step is not None:
+            place += f": step {self.step}"
+            if self.action:
+                place += f" ({self.action})"
+        return ScriptError(f"{place}: field {field_name!r}: {problem}", hint)
+
+
+def expand(text: str, variables: Mapping[str, str], where: _Where, field_name: str) -> str:
+    """Replace ``${NAME}`` by its value and ``$$`` by ``$``; an unknown name is an error."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) == "$":
+            return "$"
+        name = match.group(2)
+        if name not in variables:
+            raise where.error(
+                field_name,
+                f"variable ${{{name}}} is not set",
+                f"export {name}=... or define it under 'variables:' in the scenario",
+            )
+        return variables[name]
+
+    return _VARIABLE.sub(replace, text)
+
+
+def parse_expectation(value: object, where: _Where, field_name: str = "expect") -> Expectation:
+    """Parse ``250``, ``"2xx"``, ``"/regex/"`` or ``{code: 250, text: regex}``."""
+    if isinstance(value, bool):
+        raise where.error(field_name, f"expected a code, a class like 2xx or /regex/, got {value}")
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        return _parse_expectation_text(value.strip(), where, field_name)
+    if isinstance(value, dict):
+        _check_keys(value, {"code", "text"}, where, field_name)
+        code = (
+            _parse_expectation_text(str(value["code"]), where, field_name)
+            if "code" in value
+            else None
+        )
+        pattern = _compile(str(value["text"]), where, field_name) if "text" in value else None
+        return Expectation(
+            code=code.code if code else None,
+            code_class=code.code_class if code else None,
+            pattern=pattern,
+        )
+    raise where.error(field_name, f"expected a code, a class like 2xx or /regex/, got {value!r}")
+
+
+def _parse_expectation_text(text: str, where: _Where, field_name: str) -> Expectation:
+    if _CODE.match(text):
+        return Expectation(code=int(text))
+    class_match = _CODE_CLASS.match(text)
+    if class_match:
+        return Expectation(code_class=int(class_match.group(1)))
+    if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
+        return Expectation(pattern=_compile(text[1:-1], where, field_name))
+    raise where.error(
+        field_name,
+        f"invalid expectation {text!r}",
+        "write a code such as 250, a class such as 2xx, or a regex between slashes such as /Ok/",
+    )
+
+
+def _compile(pattern: str, where: _Where, field_name: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise where.error(field_name, f"invalid regex {pattern!r}: {exc}") from None
+
+
+def _check_keys(
+    value: Mapping[Any, Any], allowed: set[str], where: _Where, field_name: str
+) -> None:
+    unknown = sorted(str(key) for key in value if key not in allowed)
+    if unknown:
+        raise where.error(
+            f"{field_name}.{unknown[0]}",
+            "unknown field",
+            f"allowed fields: {', '.join(sorted(allowed))}",
+        )
+
+
+def load_scenario(path: str, variables: Mapping[str, str] | None = None) -> Scenario:
+    """Read and validate a scenario file, expanding ``${VAR}`` in every string.
+
+    Args:
+        path: the YAML file.
+        variables: values for ``${VAR}``; the environment when None. The file's own
+            ``variables:`` mapping is added on top.
+
+    Raises:
+        ScriptError: the file cannot be read, is not YAML, or a step is invalid.
+    """
+    where = _Where(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScriptError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+    import yaml  # imported here so that `send`, which reads no YAML, does not load it
+
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScriptError(f"{path}: invalid YAML: {exc}") from None
+    if isinstance(document, list):
+        document = {"steps": document}
+    if not isinstance(document, dict):
+        raise where.error("steps", "the file must be a mapping with a 'steps' list")
+    _check_keys(document, _TOP_LEVEL_KEYS, where, "scenario")
+    return _build_scenario(path, document, dict(os.environ if variables is None else variables))
+
+
+def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, str]) -> Scenario:
+    where = _Where(path)
+    own = document.get("variables") or {}
+    if not isinstance(own, dict):
+        raise where.error("variables", "expected a mapping of NAME: value")
+    for name, value in own.items():
+        variables[str(name)] = expand(str(value), variables, where, f"variables.{name}")
+    steps = document.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise where.error("steps", "missing or empty", "list the steps, e.g. '- send: NOOP'")
+    quit_after = document.get("quit-after")
+    if quit_after is not None and quit_after not in STAGES:
+        raise where.error("quit-after", f"unknown stage {quit_after!r}", f"use one of {STAGES}")
+    security = document.get("security")
+    if security is not None and security not in ("plain", "starttls", "tls"):
+        raise where.error("security", f"invalid value {security!r}", "use plain, starttls or tls")
+    manual = document.get("manual")
+    if manual is not None and not isinstance(manual, bool):
+        raise where.error("manual", f"expected true or false, got {manual!r}")
+    target = document.get("target")
+    return Scenario(
+        path=path,
+        steps=tuple(parse_step(i, raw, path, variables) for i, raw in enumerate(steps, 1)),
+        target=expand(str(target), variables, where, "target") if target is not None else None,
+        security=security,
+        manual=manual,
+        quit_after=quit_after,
+        variables={str(name): str(value) for name, value in own.items()},
+    )
+
+
+def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]) -> Step:
+    """Validate one step mapping and expand its variables."""
+    where = _Where(path, number)
+    if isinstance(raw, str) and raw in ("starttls", "quit"):
+        raw = {raw: None}
+    if not isinstance(raw, dict):
+        raise where.error("step", f"expected a mapping such as '- send: NOOP', got {raw!r}")
+    actions = [key for key in raw if key in ACTIONS and not (key == "expect" and len(raw) > 1)]
+    if len(actions) != 1:
+        raise where.error(
+            "step",
+            f"expected exactly one action, found {actions or 'none'}",
+            f"actions: {', '.join(ACTIONS)}",
+        )
+    action = str(actions[0])
+    where.action = action
+    _check_keys(raw, {action, "expect"}, where, "step")
+    if action == "expect":
+        return Step(number, action, None, parse_expectation(raw["expect"], where))
+    expect = parse_expectation(raw["expect"], where) if "expect" in raw else None
+    argument = _PARSERS[action](raw[action], where, variables)
+    return Step(number, action, argument, expect)
+
+
+_Parser = Callable[[Any, _Where, Mapping[str, str]], Any]
+
+
+def _parse_text(value: Any, where: _Where, variables: Mapping[str, str]) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        raise where.error(str(where.action), f"expected a line of text, got {value!r}")
+    return expand(str(value), variables, where, str(where.action))
+
+
+def _parse_optional_text(value: Any, where: _Where, variables: Mapping[str, str]) -> str | None:
+    if value is None or value == {}:
+        return None
+    return _parse_text(value, where, variables)
+
+
+def _parse_nothing(value: Any, where: _Where, variables: Mapping[str, str]) -> None:
+    if value not in (None, {}, True):
+        raise where.error(
+            str(where.action), f"takes no value, got {value!r}", "write '- starttls: {}'"
+        )
+
+
+def _parse_addresses(value: Any, where: _Where, variables: Mapping[str, str]) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or any(item is None or isinstance(item, (dict, list)) for item in items):
+        raise where.error(
+            str(where.action), f"expected an address or a list of them, got {value!r}"
+        )
+    return tuple(expand(str(item), variables, where, str(where.action)) for item in items)
+
+
+def _parse_mail(value: Any, where: _Where, variables: Mapping[str, str]) -> str:
+    if value is None:
+        return ""
+    return _parse_text(value, where, variables)
+
+
+def _parse_pause(value: Any, where: _Where, variables: Mapping[str, str]) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise where.error("pause", f"expected seconds as a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _parse_auth(value: Any, where: _Where, variables: Mapping[str, str]) -> AuthSpec:
+    if value in (None, {}, True):
+        return AuthSpec()
+    if isinstance(value, str):
+        return AuthSpec(mechanism=expand(value, variables, where, "auth").upper())
+    if not isinstance(value, dict):
+        raise where.error("auth", f"expected a mapping such as {{mechanism: PLAIN}}, got {value!r}")
+    _check_keys(value, {"mechanism", "username", "password", "password_env"}, where, "auth")
+    fields = {
+        key: expand(str(value[key]), variables, where, f"auth.{key}")
+        for key in ("mechanism", "username", "password", "password_env")
+        if value.get(key) is not None
+    }
+    if "mechanism" in fields:
+        fields["mechanism"] = fields["mechanism"].upper()
+    return AuthSpec(**fields)
+
+
+_COMPOSER_KEYS: Final = {
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "body",
+    "body_file",
+    "attachments",
+    "headers",
+    "file",
+    "raw",
+}
+
+
+def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> ComposerSpec:
+    if value is None or value == {}:
+        return ComposerSpec()
+    if isinstance(value, str):
+        return ComposerSpec(raw_file=expand(value, variables, where, str(where.action)))
+    if not isinstance(value, dict):
+        raise where.error(
+            str(where.action), f"expected a composer mapping or a file, got {value!r}"
+        )
+    _check_keys(value, _COMPOSER_KEYS, where, str(where.action))
+
+    def text(key: str) -> str | None:
+        item = value.get(key)
+        return None if item is None else expand(str(item), variables, where, f"data.{key}")
+
+    def texts(key: str) -> tuple[str, ...]:
+        item = value.get(key)
+        if item is None:
+            return ()
+        items = item if isinstance(item, list) else [item]
+        return tuple(expand(str(one), variables, where, f"data.{key}") for one in items)
+
+    body = text("body") or ""
+    body_file = text("body_file")
+    if body_file is not None:
+        body = _read_text(body_file, where, "data.body_file")
+    headers = value.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise where.error("data.headers", "expected a mapping of Header-Name: value")
+    return ComposerSpec(
+        mail_from=text("from"),
+        to=texts("to"),
+        cc=texts("cc"),
+        subject=text("subject"),
+        body=body,
+        attachments=texts("attachments"),
+        headers=tuple(
+            (str(name), expand(str(item), variables, where, f"data.headers.{name}"))
+            for name, item in headers.items()
+        ),
+        raw_file=text("file"),
+        raw=text("raw"),
+    )
+
+
+def _read_text(path: str, where: _Where, field_name: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise where.error(field_name, f"cannot read {path}: {exc}") from None
+
+
+_PARSERS: Final[dict[str, _Parser]] = {
+    "send": _parse_text,
+    "ehlo": _parse_optional_text,
+    "starttls": _parse_nothing,
+    "quit": _parse_nothing,
+    "auth": _parse_auth,
+    "mail": _parse_mail,
+    "rcpt": _parse_addresses,
+    "data": _parse_message,
+    "bdat": _parse_message,
+    "pause": _parse_pause,
+}

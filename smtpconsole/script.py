@@ -1,0 +1,297 @@
+"""The headless front end: run a scenario file and report by exit code.
+
+stdout carries the transcript (text, or JSON Lines with ``--json``) and stderr the diagnostics. The
+exit code names the stage at which a run failed (``ExitCode``), and ``exit_code_for`` is the one mapping
+from an error to it. Nothing here prompts, and nothing imports Textual or prompt_toolkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import enum
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+from smtpconsole.errors import (
+    ConnectFailed,
+    ConnectionLost,
+    CredentialError,
+    ProfileError,
+    ReadTimeout,
+    ScriptError,
+    SmtpConsoleError,
+    TlsError,
+    UsageError,
+)
+from smtpconsole.options import DEFAULT_PORTS, ConnectOptions, ConsoleOptions, parse_target
+from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
+from smtpconsole.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from smtpconsole.transcript import Event, LineSent
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of ``smtpconsole run`` and ``smtpconsole send``, one per failure stage."""
+
+    OK = 0
+    """Every step passed; any message was accepted."""
+    FAILURE = 1
+    """An error that fits no stage below."""
+    USAGE = 2
+    """Invalid arguments, scenario, profile or missing credentials; nothing was sent."""
+    CONNECT = 3
+    """The connection could not be opened, or the greeting or EHLO was refused."""
+    TLS = 4
+    """STARTTLS was refused or the TLS handshake or verification failed."""
+    AUTH = 5
+    """The server rejected the authentication."""
+    ENVELOPE = 6
+    """The server rejected the sender (MAIL) or a recipient (RCPT)."""
+    DATA = 7
+    """The server rejected DATA, BDAT or the message itself."""
+    EXPECTATION = 8
+    """A reply did not match an explicit ``expect`` of the scenario."""
+    TIMEOUT = 9
+    """No reply came within the read timeout."""
+    CONNECTION_LOST = 10
+    """The server closed the connection early or sent a reply that does not parse."""
+
+
+class StepFailed(ScriptError):
+    """A step whose reply was not the one expected; ``exit_code`` names the stage."""
+
+    def __init__(self, message: str, exit_code: ExitCode, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.exit_code = exit_code
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """Map an error raised by a run to its exit code."""
+    if isinstance(error, StepFailed):
+        return error.exit_code
+    mapping: tuple[tuple[type[BaseException], ExitCode], ...] = (
+        (ConnectFailed, ExitCode.CONNECT),
+        (TlsError, ExitCode.TLS),
+        (ReadTimeout, ExitCode.TIMEOUT),
+        (TimeoutError, ExitCode.TIMEOUT),
+        (ConnectionLost, ExitCode.CONNECTION_LOST),
+        (RemoteProtocolError, ExitCode.CONNECTION_LOST),
+        (UsageError, ExitCode.USAGE),
+        (ScriptError, ExitCode.USAGE),
+        (ProfileError, ExitCode.USAGE),
+        (CredentialError, ExitCode.USAGE),
+        (LocalProtocolError, ExitCode.USAGE),
+    )
+    for error_type, code in mapping:
+        if isinstance(error, error_type):
+            return code
+    return ExitCode.FAILURE
+
+
+MAX_SHOWN_MESSAGE_LINES = 100
+"""Message lines shown in the text transcript; the rest are counted. ``--json`` shows all."""
+
+
+class EventPrinter:
+    """Writes each transcript event to a stream as text lines or as one JSON object per line."""
+
+    def __init__(self, stream: TextIO, json_output: bool) -> None:
+        self._stream = stream
+        self._json = json_output
+
+    def __call__(self, event: Event) -> None:
+        from smtpconsole.transcript import LineSent, event_to_json, format_event
+
+        if self._json:
+            self._stream.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
+            return
+        if isinstance(event, LineSent) and event.source == "data":
+            lines = _message_lines(event)
+        else:
+            lines = format_event(event)
+        self._stream.write("".join(line + "\n" for line in lines))
+
+
+def _message_lines(event: LineSent) -> list[str]:
+    """Format a message payload, cut after ``MAX_SHOWN_MESSAGE_LINES`` lines plus the end line."""
+    from smtpconsole.transcript import format_event
+
+    raw = event.raw
+    total = raw.count(b"\n")
+    if total <= MAX_SHOWN_MESSAGE_LINES + 1:
+        return format_event(event)
+    end = -1
+    for _ in range(MAX_SHOWN_MESSAGE_LINES):
+        end = raw.index(b"\n", end + 1)
+    hidden = total - MAX_SHOWN_MESSAGE_LINES - 1
+    head = format_event(dataclasses.replace(event, raw=raw[: end + 1]))
+    note = f"-- {hidden} more message lines not shown ({len(raw)} bytes in all; --json shows all)"
+    return [*head, note, *format_event(dataclasses.replace(event, raw=b".\r\n"))]
+
+
+def report_error(error: BaseException, stream: TextIO | None = None) -> ExitCode:
+    """Write the error and its hint to stderr and return its exit code."""
+    code = exit_code_for(error)
+    stream = stream or sys.stderr
+    message = str(error) if isinstance(error, SmtpConsoleError) else f"{error}"
+    if isinstance(error, LocalProtocolError) and error.field:
+        message = f"invalid {error.field}: {error.message}"
+    stream.write(f"smtpconsole: {message}\n")
+    stream.write(f"smtpconsole: exit code {int(code)} ({code.name.lower()})\n")
+    return code
+
+
+def scenario_options(scenario: Scenario, options: ConsoleOptions | None) -> ConsoleOptions:
+    """Combine the command-line options with the scenario's own target, security and manual keys.
+
+    A target given on the command line or by a profile wins over the scenario's ``target``.
+    """
+    if options is None:
+        if scenario.target is None:
+            raise UsageError(
+                f"{scenario.path}: no target",
+                "give TARGET on the command line, a --profile, or 'target:' in the scenario",
+            )
+        target = parse_target(scenario.target)
+        security = scenario.security or "starttls"
+        port = target.port or DEFAULT_PORTS[security]  # type: ignore[index]
+        connect = ConnectOptions(target.host, port, security)  # type: ignore[arg-type]
+        options = ConsoleOptions(connect=connect)
+    if scenario.manual is not None:
+        connect = dataclasses.replace(options.connect, manual=scenario.manual)
+        options = dataclasses.replace(options, connect=connect)
+    return options
+
+
+def run_scenario(path: str, options: ConsoleOptions | None, json_output: bool) -> int:
+    """Run a scenario file and return its exit code (``ExitCode``)."""
+    try:
+        scenario = load_scenario(path, scenario_variables(options))
+        options = scenario_options(scenario, options)
+    except SmtpConsoleError as exc:
+        return report_error(exc)
+    return run_steps(scenario, options, json_output)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run ``smtpconsole run`` from parsed arguments.
+
+    When neither TARGET nor ``--profile`` is given, the scenario's ``target`` key takes the place
+    of TARGET, so that connection options on the command line (``--ca-file``, ``--sni``) apply.
+    """
+    from smtpconsole.arguments import console_options_from_args
+
+    try:
+        if not args.target and not args.profile:
+            args.target = load_scenario(args.scenario).target
+        options = console_options_from_args(args) if args.target or args.profile else None
+    except SmtpConsoleError as exc:
+        return report_error(exc)
+    return run_scenario(args.scenario, options, args.json)
+
+
+def run_steps(
+    scenario: Scenario,
+    options: ConsoleOptions,
+    json_output: bool,
+    *,
+    stdout: TextIO | None = None,
+    pipelining: bool = True,
+) -> int:
+    """Connect, run every step and close; return the exit code."""
+    from smtpconsole.runner import Runner
+
+    printer = EventPrinter(stdout or sys.stdout, json_output)
+    runner = Runner(scenario, options, printer, pipelining=pipelining)
+    try:
+        asyncio.run(runner.run())
+    except (SmtpConsoleError, LocalProtocolError, RemoteProtocolError, OSError) as exc:
+        return report_error(exc)
+    return ExitCode.OK
+
+
+def scenario_variables(options: ConsoleOptions | None) -> dict[str, str]:
+    """Return the values ``${VAR}`` can name: the environment, then the profile's defaults."""
+    import os
+
+    variables = dict(os.environ)
+    if options is None:
+        return variables
+    defaults = {
+        "HOST": options.connect.host,
+        "PORT": str(options.connect.port),
+        "MAIL_FROM": options.mail_from,
+        "RCPT_TO": options.rcpt_to[0] if options.rcpt_to else None,
+        "SMTP_USERNAME": options.auth.username,
+        "PROFILE": options.profile_name,
+    }
+    for name, value in defaults.items():
+        if value is not None:
+            variables.setdefault(name, value)
+    return variables
+
+
+def _connection_arguments(
+    given: Callable[[argparse.ArgumentParser], None] | None,
+) -> Callable[[argparse.ArgumentParser], None]:
+    if given is not None:
+        return given
+    from smtpconsole.arguments import add_connection_arguments
+
+    return add_connection_arguments
+
+
+def add_run_arguments(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_connection_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
+    """Add the ``run`` subcommand with the shared connection options.
+
+    Args:
+        subparsers: from ``ArgumentParser.add_subparsers``.
+        add_connection_arguments: adds the shared options; ``arguments.add_connection_arguments`` when
+            None.
+    """
+    parser = subparsers.add_parser(
+        "run",
+        help="run a YAML scenario; the exit code tells where it failed",
+        description=(
+            "Run the steps of a YAML scenario (send, expect, ehlo, starttls, auth, mail, rcpt, "
+            "data, pause, quit). stdout gets the transcript, stderr the diagnostics. Exit codes: "
+            + ", ".join(f"{int(code)} {code.name.lower()}" for code in ExitCode)
+            + "."
+        ),
+    )
+    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="the scenario file")
+    parser.add_argument(
+        "target", metavar="TARGET", nargs="?", help="host, host:port or [v6addr]:port"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the transcript as JSON Lines, one event a line"
+    )
+    _connection_arguments(add_connection_arguments)(parser)
+    return parser
+
+
+def add_send_arguments(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_connection_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.ArgumentParser:
+    """Add the ``send`` subcommand with the shared connection options (see ``sending``)."""
+    from smtpconsole import sending
+
+    parser = sending.add_send_arguments(subparsers)
+    _connection_arguments(add_connection_arguments)(parser)
+    return parser
+
+
+def send_from_args(options: ConsoleOptions, args: argparse.Namespace) -> int:
+    """Run ``smtpconsole send`` with parsed arguments and the options built from them."""
+    from smtpconsole import sending
+
+    return sending.send(options, sending.request_from_args(args))

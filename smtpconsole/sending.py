@@ -1,0 +1,199 @@
+"""``smtpconsole send``: one message end to end, printing the dialogue, for users of swaks.
+
+The send is a scenario built in memory (auth when a user is set, mail, rcpt, data) and run by the
+same runner as ``smtpconsole run``, so the exit codes are the same. This path imports neither
+Textual nor prompt_toolkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from smtpconsole.errors import SmtpConsoleError, UsageError
+from smtpconsole.options import ConsoleOptions
+from smtpconsole.scenario import STAGES, AuthSpec, ComposerSpec, Scenario, Stage, Step
+from smtpconsole.script import report_error, run_steps
+
+DEFAULT_BODY = "This is a test message sent by smtpconsole.\n"
+"""Body of a message sent without --body, --body-file or --data-file."""
+
+SCENARIO_NAME = "send"
+"""Name that messages about a send give in place of a scenario file."""
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """The message and envelope of one ``send``."""
+
+    mail_from: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    subject: str | None = None
+    body: str | None = None
+    body_file: str | None = None
+    attachments: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    data_file: str | None = None
+    """A file sent as the whole message, with only CRLF line ends and dot-stuffing added."""
+    quit_after: Stage | None = None
+    json_output: bool = False
+    pipelining: bool = True
+    """Group MAIL, RCPT and DATA when the server offers PIPELINING."""
+
+
+def send(options: ConsoleOptions, request: SendRequest) -> int:
+    """Send one message and return the exit code (``script.ExitCode``)."""
+    try:
+        scenario = build_send_scenario(options, request)
+    except SmtpConsoleError as exc:
+        return report_error(exc)
+    return run_steps(scenario, options, request.json_output, pipelining=request.pipelining)
+
+
+def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenario:
+    """Return the steps of a send: auth when a user name is set, then mail, rcpt and data.
+
+    Raises:
+        UsageError: no recipient, or a body file that cannot be read.
+    """
+    recipients = request.to + request.cc + request.bcc
+    if not recipients:
+        raise UsageError("no recipient", "give --to ADDRESS (repeat it for more recipients)")
+    steps: list[Step] = []
+    if options.auth.username:
+        steps.append(Step(len(steps) + 1, "auth", AuthSpec()))
+    steps.append(Step(len(steps) + 1, "mail", request.mail_from))
+    steps.append(Step(len(steps) + 1, "rcpt", recipients))
+    steps.append(Step(len(steps) + 1, "data", _message_spec(request)))
+    return Scenario(path=SCENARIO_NAME, steps=tuple(steps), quit_after=request.quit_after)
+
+
+def _message_spec(request: SendRequest) -> ComposerSpec:
+    if request.data_file is not None:
+        return ComposerSpec(raw_file=request.data_file)
+    body = request.body if request.body is not None else DEFAULT_BODY
+    if request.body_file is not None:
+        try:
+            body = Path(request.body_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(
+                f"cannot read --body-file {request.body_file}: {exc}",
+                "give a readable UTF-8 text file",
+            ) from None
+    return ComposerSpec(
+        mail_from=request.mail_from,
+        to=request.to,
+        cc=request.cc,
+        subject=request.subject if request.subject is not None else "smtpconsole test message",
+        body=body,
+        attachments=request.attachments,
+        headers=request.headers,
+    )
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """Parse ``Name: value`` from ``--header``."""
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or " " in name.strip():
+        raise argparse.ArgumentTypeError(
+            f"invalid header {text!r}: expected 'Name: value', e.g. 'X-Test: 1'"
+        )
+    return name.strip(), value.strip()
+
+
+def request_from_args(args: argparse.Namespace) -> SendRequest:
+    """Return the ``SendRequest`` that the ``send`` arguments describe."""
+    return SendRequest(
+        mail_from=args.mail_from,
+        to=tuple(args.to or ()),
+        cc=tuple(args.cc or ()),
+        bcc=tuple(args.bcc or ()),
+        subject=args.subject,
+        body=args.body,
+        body_file=args.body_file,
+        attachments=tuple(args.attach or ()),
+        headers=tuple(args.header or ()),
+        data_file=args.data_file,
+        quit_after=args.quit_after,
+        json_output=args.json,
+        pipelining=not args.no_pipelining,
+    )
+
+
+def add_send_arguments(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Add the ``send`` subcommand and its message options; the caller adds the connection ones."""
+    parser = subparsers.add_parser(
+        "send",
+        help="send one message end to end, printing the dialogue",
+        description=(
+            "Send one message: EHLO, STARTTLS and AUTH as the options say, then MAIL, RCPT and "
+            "DATA (pipelined when the server offers PIPELINING). stdout gets the dialogue with "
+            "secrets masked; the exit code tells where a failure happened."
+        ),
+    )
+    parser.add_argument(
+        "target", metavar="TARGET", nargs="?", help="host, host:port or [v6addr]:port"
+    )
+    _add_message_arguments(parser)
+    parser.add_argument(
+        "--quit-after",
+        choices=STAGES,
+        metavar="STAGE",
+        help=f"send QUIT after this stage: {', '.join(STAGES)}",
+    )
+    parser.add_argument("--json", action="store_true", help="print the dialogue as JSON Lines")
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="wait for each reply even when the server offers PIPELINING",
+    )
+    return parser
+
+
+def _add_message_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from",
+        dest="mail_from",
+        required=True,
+        metavar="ADDRESS",
+        help="sender, for MAIL FROM and the From header",
+    )
+    parser.add_argument(
+        "--to",
+        action="append",
+        metavar="ADDRESS",
+        help="recipient (repeatable), for RCPT TO and the To header",
+    )
+    parser.add_argument(
+        "--cc", action="append", metavar="ADDRESS", help="Cc recipient (repeatable)"
+    )
+    parser.add_argument(
+        "--bcc",
+        action="append",
+        metavar="ADDRESS",
+        help="recipient in the envelope only (repeatable)",
+    )
+    parser.add_argument("--subject", help="Subject header; 'smtpconsole test message' by default")
+    body = parser.add_mutually_exclusive_group()
+    body.add_argument("--body", help="message body text; a one-line test text by default")
+    body.add_argument("--body-file", metavar="FILE", help="file holding the UTF-8 body text")
+    body.add_argument(
+        "--data-file",
+        metavar="FILE",
+        help="file sent as the whole message (headers and body), as swaks --data",
+    )
+    parser.add_argument(
+        "--attach", action="append", metavar="FILE", help="attach a file (repeatable)"
+    )
+    parser.add_argument(
+        "--header",
+        action="append",
+        type=parse_header,
+        metavar="'NAME: VALUE'",
+        help="extra header (repeatable)",
+    )

@@ -1,0 +1,86 @@
+"""The line console against the real Postfix peer: STARTTLS on connect, F2 AUTH, F3 composer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from smtpconsole.line.console import LineConsole
+from smtpconsole.options import AuthOptions, ConnectOptions, ConsoleOptions, TlsOptions
+from smtpconsole.session import Session
+from smtpconsole.transcript import ReplyReceived
+
+pytestmark = pytest.mark.postfix
+
+F2 = "\x1bOQ"
+F3 = "\x1bOR"
+CTRL_D = "\x04"
+
+
+def codes(console: LineConsole) -> list[int]:
+    events = console.session.transcript.events
+    return [event.reply.code for event in events if isinstance(event, ReplyReceived)]
+
+
+async def wait_for(condition: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+def in_maildir(maildir: Path, marker: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(marker.encode() in path.read_bytes() for path in (maildir / "new").glob("*")):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+async def test_line_console_delivers_to_postfix(
+    postfix: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = uuid.uuid4().hex
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\nprintf "Subject: line {marker}\\n\\nhello\\n" > "$1"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(editor))
+    monkeypatch.setenv("PEER_PASSWORD", postfix.password)
+    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
+    options = ConsoleOptions(
+        connect=ConnectOptions(postfix.host, postfix.starttls_port, tls=tls),
+        auth=AuthOptions(username=postfix.user, password_env="PEER_PASSWORD"),
+    )
+    address = f"{postfix.user}@{postfix.tls_name}"
+    lines: list[str] = []
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        console = LineConsole(
+            options,
+            Session(options.connect),
+            history_path=tmp_path / "history",
+            input=pipe,
+            output=DummyOutput(),
+            write=lines.append,
+        )
+        task = asyncio.create_task(console.run())
+        await wait_for(lambda: codes(console).count(250) >= 2)
+        pipe.send_text(F2)
+        await wait_for(lambda: 235 in codes(console))
+        pipe.send_text(f"MAIL FROM:<{address}>\r")
+        pipe.send_text(f"RCPT TO:<{address}>\r")
+        await wait_for(lambda: codes(console).count(250) >= 4)
+        pipe.send_text(F3)
+        await wait_for(lambda: any("queued as" in line for line in lines))
+        pipe.send_text(CTRL_D)
+        assert await asyncio.wait_for(task, 10) == 0
+    assert in_maildir(postfix.maildir, marker)
+    assert "C: AUTH PLAIN ********" in lines
+    assert postfix.password not in (tmp_path / "history").read_text()

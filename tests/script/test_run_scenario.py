@@ -1,0 +1,187 @@
+"""``smtpconsole run`` against aiosmtpd: exit codes, messages on stderr, transcript on stdout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port
+
+from smtpconsole.options import ConnectOptions, ConsoleOptions, TlsOptions
+from smtpconsole.script import ExitCode, run_scenario
+
+from .servers import PipeliningHandler
+
+
+def options_for(server: Any, **connect: Any) -> ConsoleOptions:
+    tls = TlsOptions(ca_file=str(server.ca_file))
+    return ConsoleOptions(connect=ConnectOptions(server.host, server.port, tls=tls, **connect))
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+DELIVERY = """
+steps:
+  - auth: {mechanism: PLAIN, username: alice, password_env: TEST_SMTP_PASSWORD}
+  - mail: alice@example.com
+  - rcpt: bob@example.com
+  - data: {subject: Scenario test, body: "Hello Bob\\n.leading dot"}
+  - send: NOOP
+    expect: 250
+"""
+
+
+@pytest.fixture
+def password(monkeypatch: pytest.MonkeyPatch) -> str:
+    value = "correct horse battery staple"
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", value)
+    return value
+
+
+def test_scenario_passes_and_delivers(
+    start_smtp_server: Any, tmp_path: Path, password: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert len(server.messages) == 1
+    assert b"Subject: Scenario test" in server.messages[0].content
+    assert b"\r\n.leading dot" in server.messages[0].content
+    assert "C: AUTH PLAIN ********" in out
+    assert password not in out
+    assert "S: 250 2.0.0 Message accepted" in out
+
+
+def test_json_output_is_one_event_per_line(
+    start_smtp_server: Any, tmp_path: Path, password: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=True)
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.OK
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events[0]["type"] == "Connecting"
+    assert "ReplyReceived" in {event["type"] for event in events}
+    assert password not in out
+
+
+def test_unexpected_code_fails_with_expectation_code(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(tmp_path, "steps:\n  - send: NOOP\n  - send: VRFY bob\n    expect: 250\n")
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.EXPECTATION == 8
+    assert f"{path}: step 2 (send): expected 250, got 252" in err
+    assert "exit code 8 (expectation)" in err
+
+
+def test_rejected_recipient_exits_with_envelope_code(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server(handler=PipeliningHandler())
+    path = write(
+        tmp_path,
+        "steps:\n  - mail: a@example.com\n  - rcpt: nobody@example.com\n  - data: {body: x}\n",
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.ENVELOPE
+    assert "step 2 (rcpt): expected 2xx, got 550 5.1.1 No such user" in err
+    assert server.messages == []
+
+
+def test_untrusted_certificate_exits_with_tls_code(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    # No CA file: the system store does not trust the test CA.
+    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
+    code = run_scenario(write(tmp_path, "steps:\n  - send: NOOP\n"), options, json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.TLS
+    assert "!! TLS failed" in out
+    assert "exit code 4 (tls)" in err
+
+
+def test_starttls_step_without_offer_exits_with_tls_code(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server(starttls=False)
+    path = write(tmp_path, "manual: true\nsteps:\n  - ehlo:\n  - starttls:\n")
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.TLS
+    assert "step 2 (starttls): expected 220, got" in err
+
+
+def test_wrong_password_exits_with_auth_code(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    server = start_smtp_server()
+    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.AUTH
+    assert "step 1 (auth): expected 235, got 535" in err
+    assert server.messages == []
+
+
+def test_missing_password_variable_is_usage_error(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
+    server = start_smtp_server()
+    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert "TEST_SMTP_PASSWORD is not set" in err
+
+
+def test_connection_refused_exits_with_connect_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ConsoleOptions(connect=ConnectOptions("127.0.0.1", free_port(), connect_timeout=5))
+    code = run_scenario(write(tmp_path, "steps:\n  - send: NOOP\n"), options, json_output=False)
+    assert code == ExitCode.CONNECT
+
+
+def test_invalid_scenario_exits_with_usage_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "steps:\n  - rcpt:\n")
+    code = run_scenario(path, None, json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert f"{path}: step 1 (rcpt): field 'rcpt'" in err
+
+
+def test_quit_after_stops_before_data(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(
+        tmp_path,
+        "quit-after: rcpt\nsteps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n"
+        "  - data: {body: x}\n",
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    out, _ = capsys.readouterr()
+    assert code == ExitCode.OK
+    assert "C: DATA" not in out
+    assert "C: QUIT" in out
+    assert server.messages == []
