@@ -8,7 +8,7 @@ import ssl
 from typing import BinaryIO
 
 import pytest
-from conftest import PostfixPeer
+from tests.conftest import PostfixPeer
 
 from smtpconsole.credentials import resolve_secret
 from smtpconsole.profiles import load_profile_file

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hostile_servers import close_mid_reply_script, serve, silent_script
+from tests.hostile_servers import close_mid_reply_script, serve, silent_script
 
 from smtpconsole.errors import ConnectFailed, ConnectionLost, ReadTimeout, TlsError, UsageError
 from smtpconsole.options import ConnectOptions, ConsoleOptions

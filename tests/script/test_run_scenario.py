@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
+from tests.conftest import free_port
 
 from smtpconsole.options import ConnectOptions, ConsoleOptions, TlsOptions
 from smtpconsole.script import ExitCode, run_scenario

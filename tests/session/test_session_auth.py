@@ -7,8 +7,8 @@ import base64
 import json
 
 import pytest
-from hostile_servers import serve
-from session_helpers import (
+from tests.hostile_servers import serve
+from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     make_session_fixture,  # noqa: F401
@@ -178,7 +178,7 @@ async def test_typed_data_lines_end_with_dot(start_smtp_server, make_session: Se
 
 
 async def test_keepalive_sends_noop_when_idle(make_session: SessionFactory):
-    from hostile_servers import recording_script
+    from tests.hostile_servers import recording_script
 
     async with serve(recording_script()) as server:
         session = make_session(server.host, server.port, keepalive=0.2)
@@ -200,7 +200,7 @@ async def test_keepalive_sends_noop_when_idle(make_session: SessionFactory):
 
 
 async def test_keepalive_off_by_default(make_session: SessionFactory):
-    from hostile_servers import recording_script
+    from tests.hostile_servers import recording_script
 
     async with serve(recording_script()) as server:
         session = make_session(server.host, server.port, manual=True)
@@ -244,7 +244,7 @@ async def test_export_has_no_secret(
 
 
 async def test_set_keepalive_turns_it_on_and_off(make_session: SessionFactory):
-    from hostile_servers import recording_script
+    from tests.hostile_servers import recording_script
 
     async with serve(recording_script()) as server:
         session = make_session(server.host, server.port, manual=True)

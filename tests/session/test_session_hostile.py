@@ -8,7 +8,7 @@ import ssl
 import tracemalloc
 
 import pytest
-from hostile_servers import (
+from tests.hostile_servers import (
     close_mid_reply_script,
     endless_line_script,
     serve,
@@ -16,7 +16,7 @@ from hostile_servers import (
     split_bytes_script,
     starttls_injection_script,
 )
-from session_helpers import (
+from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     make_session_fixture,  # noqa: F401
@@ -269,7 +269,7 @@ async def test_starttls_handshake_timeout(make_session: SessionFactory):
 
 
 async def test_connection_reset_mid_reply(make_session: SessionFactory):
-    from hostile_servers import reset_mid_reply_script
+    from tests.hostile_servers import reset_mid_reply_script
 
     partial = b"250-first line\r\n"
     async with serve(reset_mid_reply_script(partial)) as server:

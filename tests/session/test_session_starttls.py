@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from session_helpers import (
+from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     make_session_fixture,  # noqa: F401

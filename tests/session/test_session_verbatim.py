@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hostile_servers import recording_script, serve
+from tests.hostile_servers import recording_script, serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from session_helpers import (
+from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     local_options,

@@ -6,8 +6,8 @@ import asyncio
 import socket
 
 import pytest
-from hostile_servers import recording_script, serve, silent_script
-from session_helpers import unused_port as free_port
+from tests.hostile_servers import recording_script, serve, silent_script
+from tests.session.session_helpers import unused_port as free_port
 
 from smtpconsole.errors import ConnectFailed, ConnectionLost, ReadTimeout
 from smtpconsole.options import TlsOptions
