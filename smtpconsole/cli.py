@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from smtpconsole import __version__
 from smtpconsole.arguments import add_connection_arguments, console_options_from_args
@@ -92,7 +92,12 @@ def _build_subcommand_parser(
     name: str,
 ) -> tuple[argparse.ArgumentParser, Callable[[argparse.Namespace], int]]:
     parser = _ArgumentParser(prog=PROG)
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    # Subcommand parsers are _ArgumentParser too, so their errors also become UsageError; the
+    # subcommand modules only need the plain ArgumentParser interface.
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser),
+    )
     if name == "practice":
         from smtpconsole.practice import cli as practice_cli
 
