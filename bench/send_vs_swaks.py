@@ -137,21 +137,24 @@ def bench_wall_time(peer: Peer, runs: int, environment: dict[str, str]) -> None:
     clients = [
         Client("smtpconsole send", send_command(peer, peer.port)),
         Client("swaks", swaks_command(peer, peer.port)),
+        Client("smtpconsole send --bdat", send_command(peer, peer.port, "--bdat")),
         Client(
             "openssl s_client < file",
             openssl_command(peer, peer.port),
             stdin=openssl_input(peer),
             success_marker=b"250 2.0.0 Ok: queued",
         ),
-        # Not a client: the start-up cost that any asyncio client in this Python pays.
+        # Not clients: the start-up cost that any asyncio client in this Python pays, and that
+        # of a client with blocking sockets.
         Client("python -c 'import asyncio, ssl'", [PYTHON, "-c", "import asyncio, ssl"]),
+        Client("python -c 'import socket, ssl'", [PYTHON, "-c", "import socket, ssl"]),
     ]
     for client in clients:
         client.run_once(environment)  # warm-up: fills the bytecode cache and the OS caches
     for _ in range(runs):
         for client in clients:
             client.times.append(client.run_once(environment))
-    swaks = statistics.median(clients[1].times)
+    swaks = statistics.median(next(c for c in clients if c.name == "swaks").times)
     print(f"\n1. STARTTLS + AUTH PLAIN + 1 message to Postfix, {runs} runs each (seconds)")
     print(f"{'client':<32}{'median':>9}{'min':>9}{'max':>9}{'/ swaks':>9}")
     for client in clients:
@@ -339,6 +342,7 @@ def bench_round_trips(peer: Peer, delay_ms: int, environment: dict[str, str]) ->
             Client("smtpconsole send", send_command(peer, proxy.port)),
             Client("smtpconsole send --no-pipelining",
                    send_command(peer, proxy.port, "--no-pipelining")),
+            Client("smtpconsole send --bdat", send_command(peer, proxy.port, "--bdat")),
             Client("swaks", swaks_command(peer, proxy.port)),
             Client("swaks --pipeline", swaks_command(peer, proxy.port, "--pipeline")),
         ]  # fmt: skip

@@ -38,7 +38,9 @@ class _ArgumentParser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting, so every error goes through one path."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(_hide_argument_values(message), f"run '{self.prog} --help' for the options")
+        raise UsageError(
+            _hide_argument_values(message), f"run '{self.prog} --help' for the options"
+        )
 
 
 _UNRECOGNIZED = "unrecognized arguments: "

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Final
 
 from smtpconsole.composer import compose, raw_payload
-from smtpconsole.errors import CredentialError, ScriptError, SmtpConsoleError
+from smtpconsole.errors import CredentialError, SmtpConsoleError
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.dialogue import Phase
@@ -37,6 +37,12 @@ if TYPE_CHECKING:
     from smtpconsole.protocol.message import BuiltMessage
     from smtpconsole.session import Session
     from smtpconsole.transcript import Event
+
+BDAT_CHUNK_BYTES = 1024 * 1024
+"""Octets per BDAT chunk when the step sets no ``chunk_size``; each chunk waits for its reply."""
+
+_MESSAGE: Final = ("data", "bdat")
+"""Actions that send a message."""
 
 _STAGE_OF_ACTION: dict[str, Stage] = {
     "ehlo": "ehlo",
@@ -68,10 +74,13 @@ class Runner:
         listener: Callable[[Event], None],
         *,
         pipelining: bool = True,
+        bdat: bool = False,
     ) -> None:
         self.scenario = scenario
         self.options = options
         self.pipelining = pipelining
+        self.bdat = bdat
+        """Send the message of each data step with BDAT when the server offers CHUNKING."""
         self.last_reply: Reply | None = None
         self._listener = listener
         self._session: Session | None = None
@@ -159,7 +168,8 @@ class Runner:
             index += 1
 
     def _pipeline_group(self, steps: Sequence[Step], start: int) -> list[Step]:
-        """Return MAIL, its RCPTs and DATA from ``start`` when they may go out together."""
+        """Return MAIL, its RCPTs and the data or bdat step from ``start`` when they may be
+        pipelined."""
         capabilities = self.session.dialogue.capabilities
         if not self.pipelining or capabilities is None or not capabilities.pipelining:
             return []
@@ -168,7 +178,7 @@ class Runner:
         end = start + 1
         while end < len(steps) and steps[end].action == "rcpt":
             end += 1
-        if end == start + 1 or end >= len(steps) or steps[end].action != "data":
+        if end == start + 1 or end >= len(steps) or self._action_of(steps[end]) not in _MESSAGE:
             return []
         return list(steps[start : end + 1])
 
@@ -188,8 +198,16 @@ class Runner:
 
     async def run_step(self, step: Step) -> None:
         """Run one step; raise ``StepFailed`` when its reply is not the expected one."""
-        handler = getattr(self, f"_step_{step.action}")
+        handler = getattr(self, f"_step_{self._action_of(step)}")
         await handler(step)
+
+    def _action_of(self, step: Step) -> str:
+        """Return the step's action, with ``bdat`` for a data step when ``self.bdat`` applies."""
+        if step.action == "data" and self.bdat:
+            capabilities = self.session.dialogue.capabilities
+            if capabilities is not None and capabilities.chunking:
+                return "bdat"
+        return step.action
 
     # Steps, one method per action.
 
@@ -262,16 +280,37 @@ class Runner:
     async def _step_data(self, step: Step) -> None:
         payload = self._payload(step)
         await self._command(step, commands.data(), INTERMEDIATE, final=False)
-        reply = await self._send_message(step, payload)
+        reply = await self._send_message(step, lambda: self.session.send_data(payload))
         self.check(step, reply, SUCCESS, ExitCode.DATA)
 
     async def _step_bdat(self, step: Step) -> None:
-        # TODO: BDAT needs a Session method that sends a chunk of raw bytes after its BDAT line.
-        # Until the session has one, a bdat step fails with this error instead of being sent.
-        raise ScriptError(
-            f"{self._where(step)}: bdat steps are not supported yet",
-            "use a data step, which every server accepts",
-        )
+        """Send the message in BDAT chunks (RFC 3030); the reply to each chunk must be 2xx.
+
+        The server does not deliver the message until the ``BDAT ... LAST`` chunk, so a failed
+        chunk ends the step before the last one goes out.
+        """
+        spec: ComposerSpec = step.argument
+        message = self._message_content(step)
+        size = spec.chunk_size or BDAT_CHUNK_BYTES
+        chunks = [message[start : start + size] for start in range(0, len(message), size)]
+        if not chunks:
+            chunks = [b""]
+        for chunk in chunks[:-1]:
+            reply = await self.session.send_chunk(chunk)
+            self.check(step, reply, SUCCESS, ExitCode.DATA, final=False)
+        last = chunks[-1]
+        reply = await self._send_message(step, lambda: self.session.send_chunk(last, last=True))
+        self.check(step, reply, SUCCESS, ExitCode.DATA)
+
+    def _message_content(self, step: Step) -> bytes:
+        """Return the message as delivered: what DATA's payload carries, without dot-stuffing."""
+        spec: ComposerSpec = step.argument
+        if not spec.is_raw:
+            return self._built(step).raw
+        from smtpconsole.protocol.message import undo_dot_stuffing
+
+        # The raw payload has CRLF line ends and a final CRLF, as DATA delivers it.
+        return undo_dot_stuffing(raw_payload(spec, self._where(step)))
 
     async def _step_pause(self, step: Step) -> None:
         await asyncio.sleep(step.argument)
@@ -290,18 +329,25 @@ class Runner:
         a sender or recipient step failed with some recipient accepted, the connection is closed
         before the message, so nothing is delivered (RFC 5321 section 4.1.1.4: a message without its
         final dot is not delivered).
+
+        A bdat step's chunks wait for the MAIL and RCPT replies, because a BDAT LAST sent before
+        them would deliver the message to the recipients accepted so far.
         """
         mail, *rcpts, data = group
         self._prepare_message(group, 0)
-        payload = self._payload(data)
         lines = [self._mail_line(mail)]
         owners: list[Step] = [mail]
         for step in rcpts:
             lines += [commands.rcpt(address) for address in step.argument]
             owners += [step] * len(step.argument)
+        if self._action_of(data) == "bdat":
+            await self._run_pipelined_envelope(lines, owners)
+            await self._step_bdat(data)
+            self._stage_done("data")
+            return
+        payload = self._payload(data)
         lines.append(commands.data())
-        for line in lines:
-            await self.session.send_line(line, source="builder")
+        await self.session.send_lines(lines)
         replies = [await self.session.read_reply() for _ in lines]
         failure = self._first_failure(owners, replies[:-1])
         data_reply = replies[-1]
@@ -310,20 +356,28 @@ class Runner:
                 await self.session.send_data(b".\r\n")
             raise failure
         self.check(data, data_reply, INTERMEDIATE, ExitCode.DATA, final=False)
-        reply = await self._send_message(data, payload)
+        reply = await self._send_message(data, lambda: self.session.send_data(payload))
         self.check(data, reply, SUCCESS, ExitCode.DATA)
         self._stage_done("data")
 
-    async def _send_message(self, step: Step, payload: bytes) -> Reply:
-        """Send the message after 354; when it ends the scenario, send QUIT right behind it.
+    async def _run_pipelined_envelope(self, lines: list[str], owners: list[Step]) -> None:
+        await self.session.send_lines(lines)
+        replies = [await self.session.read_reply() for _ in lines]
+        failure = self._first_failure(owners, replies)
+        if failure is not None:
+            raise failure
+
+    async def _send_message(self, step: Step, send: Callable[[], Awaitable[Reply]]) -> Reply:
+        """Send the message with ``send``, which writes the payload after 354 or the last BDAT
+        chunk. When the message ends the scenario, send QUIT right behind it.
 
         RFC 2920 section 3.1 lets message content start a group that QUIT ends, so a pipelining
         server gets both in one flight and the separate QUIT round trip is saved.
         """
         if not self._quit_follows(step):
-            return await self.session.send_data(payload)
+            return await send()
         self._payload_written = False
-        message = asyncio.ensure_future(self.session.send_data(payload))
+        message = asyncio.ensure_future(send())
         # The session emits the payload's LineSent just before it writes, in the same step, so
         # once the event is seen a QUIT written now goes out after the message.
         while not self._payload_written and not message.done():
@@ -442,6 +496,15 @@ class Runner:
         return secret
 
     def _payload(self, step: Step) -> bytes:
+        """Return the DATA payload of a data step, and say on stderr when ``--bdat`` cannot apply.
+
+        The runner sends a data step with DATA only when ``_action_of`` found no CHUNKING.
+        """
+        if self.bdat:
+            self._diagnostic(
+                f"{self._where(step)}: the server does not offer CHUNKING, so the message goes "
+                "with DATA instead of BDAT"
+            )
         spec: ComposerSpec = step.argument
         if spec.is_raw:
             return raw_payload(spec, self._where(step))

@@ -15,6 +15,9 @@ A scenario is a mapping with optional ``target``, ``security``, ``manual``, ``qu
       - send: NOOP
         expect: 2xx
 
+A ``bdat`` step takes the keys of ``data`` and an optional ``chunk_size`` in octets, and sends the
+message in BDAT chunks (RFC 3030) without dot-stuffing.
+
 Every validation error names the file, the step number (from 1) and the field. Loading imports no
 UI toolkit and opens no connection.
 """
@@ -85,6 +88,8 @@ class ComposerSpec:
     """File whose bytes are sent as the message, with only CRLF line ends and dot-stuffing added."""
     raw: str | None = None
     """Message text given inline, sent like ``raw_file``."""
+    chunk_size: int | None = None
+    """Octets per BDAT chunk, for a ``bdat`` step only; None for the runner's default."""
 
     @property
     def is_raw(self) -> bool:
@@ -407,7 +412,8 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
         raise where.error(
             str(where.action), f"expected a composer mapping or a file, got {value!r}"
         )
-    _check_keys(value, _COMPOSER_KEYS, where, str(where.action))
+    allowed = _COMPOSER_KEYS | {"chunk_size"} if where.action == "bdat" else _COMPOSER_KEYS
+    _check_keys(value, allowed, where, str(where.action))
 
     def text(key: str) -> str | None:
         item = value.get(key)
@@ -440,7 +446,18 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
         ),
         raw_file=text("file"),
         raw=text("raw"),
+        chunk_size=_parse_chunk_size(value.get("chunk_size"), where),
     )
+
+
+def _parse_chunk_size(value: Any, where: _Where) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise where.error(
+            "bdat.chunk_size", f"expected octets as a whole number >= 1, got {value!r}"
+        )
+    return value
 
 
 def _read_text(path: str, where: _Where, field_name: str) -> str:

@@ -118,19 +118,27 @@ class EventPrinter:
 
 
 def _message_lines(event: LineSent) -> list[str]:
-    """Format a message payload, cut after ``MAX_SHOWN_MESSAGE_LINES`` lines plus the end line."""
+    """Format a message payload or BDAT chunk, cut after ``MAX_SHOWN_MESSAGE_LINES`` lines.
+
+    A DATA payload keeps its ``.`` end line after the cut; a BDAT chunk has none.
+    """
     from smtpconsole.transcript import format_event
 
     raw = event.raw
-    total = raw.count(b"\n")
-    if total <= MAX_SHOWN_MESSAGE_LINES + 1:
+    ends_data = raw.endswith(b"\r\n.\r\n")
+    total = raw.count(b"\n") - ends_data
+    if total <= MAX_SHOWN_MESSAGE_LINES:
         return format_event(event)
     end = -1
     for _ in range(MAX_SHOWN_MESSAGE_LINES):
         end = raw.index(b"\n", end + 1)
-    hidden = total - MAX_SHOWN_MESSAGE_LINES - 1
     head = format_event(dataclasses.replace(event, raw=raw[: end + 1]))
-    note = f"-- {hidden} more message lines not shown ({len(raw)} bytes in all; --json shows all)"
+    note = (
+        f"-- {total - MAX_SHOWN_MESSAGE_LINES} more message lines not shown "
+        f"({len(raw)} bytes in all; --json shows all)"
+    )
+    if not ends_data:
+        return [*head, note]
     return [*head, note, *format_event(dataclasses.replace(event, raw=b".\r\n"))]
 
 
@@ -202,12 +210,18 @@ def run_steps(
     *,
     stdout: TextIO | None = None,
     pipelining: bool = True,
+    bdat: bool = False,
 ) -> int:
-    """Connect, run every step and close; return the exit code."""
+    """Connect, run every step and close; return the exit code.
+
+    Args:
+        pipelining: group MAIL, RCPT and DATA when the server offers PIPELINING.
+        bdat: send the message of data steps with BDAT when the server offers CHUNKING.
+    """
     from smtpconsole.runner import Runner
 
     printer = EventPrinter(stdout or sys.stdout, json_output)
-    runner = Runner(scenario, options, printer, pipelining=pipelining)
+    runner = Runner(scenario, options, printer, pipelining=pipelining, bdat=bdat)
     try:
         asyncio.run(runner.run())
     except (SmtpConsoleError, LocalProtocolError, RemoteProtocolError, OSError) as exc:

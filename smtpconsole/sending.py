@@ -42,6 +42,8 @@ class SendRequest:
     json_output: bool = False
     pipelining: bool = True
     """Group MAIL, RCPT and DATA when the server offers PIPELINING."""
+    bdat: bool = False
+    """Send the message with BDAT (RFC 3030) when the server offers CHUNKING, else with DATA."""
 
 
 def send(options: ConsoleOptions, request: SendRequest) -> int:
@@ -50,7 +52,13 @@ def send(options: ConsoleOptions, request: SendRequest) -> int:
         scenario = build_send_scenario(options, request)
     except SmtpConsoleError as exc:
         return report_error(exc)
-    return run_steps(scenario, options, request.json_output, pipelining=request.pipelining)
+    return run_steps(
+        scenario,
+        options,
+        request.json_output,
+        pipelining=request.pipelining,
+        bdat=request.bdat,
+    )
 
 
 def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenario:
@@ -120,6 +128,7 @@ def request_from_args(args: argparse.Namespace) -> SendRequest:
         quit_after=args.quit_after,
         json_output=args.json,
         pipelining=not args.no_pipelining,
+        bdat=args.bdat,
     )
 
 
@@ -151,6 +160,14 @@ def add_send_arguments(
         "--no-pipelining",
         action="store_true",
         help="wait for each reply even when the server offers PIPELINING",
+    )
+    parser.add_argument(
+        "--bdat",
+        action="store_true",
+        help=(
+            "send the message with BDAT chunks (RFC 3030) when the server offers CHUNKING, "
+            "and with DATA otherwise"
+        ),
     )
     return parser
 

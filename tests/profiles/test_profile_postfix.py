@@ -8,10 +8,10 @@ import ssl
 from typing import BinaryIO
 
 import pytest
-from tests.conftest import PostfixPeer
 
 from smtpconsole.credentials import resolve_secret
 from smtpconsole.profiles import load_profile_file
+from tests.conftest import PostfixPeer
 
 from .conftest import REPO_PROFILES
 

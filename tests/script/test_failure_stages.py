@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import pytest
-from tests.hostile_servers import close_mid_reply_script, serve, silent_script
 
 from smtpconsole.errors import ConnectFailed, ConnectionLost, ReadTimeout, TlsError, UsageError
 from smtpconsole.options import ConnectOptions, ConsoleOptions
@@ -14,6 +13,7 @@ from smtpconsole.protocol.errors import RemoteProtocolError
 from smtpconsole.runner import Runner
 from smtpconsole.scenario import load_scenario
 from smtpconsole.script import EventPrinter, ExitCode, StepFailed, exit_code_for
+from tests.hostile_servers import close_mid_reply_script, serve, silent_script
 
 
 def scenario_file(tmp_path: Path) -> str:

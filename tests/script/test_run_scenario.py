@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import free_port
 
 from smtpconsole.options import ConnectOptions, ConsoleOptions, TlsOptions
 from smtpconsole.script import ExitCode, run_scenario
+from tests.conftest import free_port
 
 from .servers import PipeliningHandler
 

@@ -7,17 +7,17 @@ import base64
 import json
 
 import pytest
+
+from smtpconsole.errors import ReadTimeout
+from smtpconsole.protocol import sasl
+from smtpconsole.protocol.errors import LocalProtocolError
+from smtpconsole.transcript import AdviceGiven, LineSent, Note, ReplyReceived
 from tests.hostile_servers import serve
 from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     make_session_fixture,  # noqa: F401
 )
-
-from smtpconsole.errors import ReadTimeout
-from smtpconsole.protocol import sasl
-from smtpconsole.protocol.errors import LocalProtocolError
-from smtpconsole.transcript import AdviceGiven, LineSent, Note, ReplyReceived
 
 MESSAGE = (
     b"From: alice@example.com\r\n"

@@ -8,6 +8,18 @@ import ssl
 import tracemalloc
 
 import pytest
+
+from smtpconsole.errors import ConnectionLost, ReadTimeout, TlsError
+from smtpconsole.transcript import (
+    BytesDiscarded,
+    Connected,
+    ConnectionClosed,
+    MalformedReply,
+    Note,
+    ReplyReceived,
+    TlsFailed,
+    TlsStarted,
+)
 from tests.hostile_servers import (
     close_mid_reply_script,
     endless_line_script,
@@ -20,18 +32,6 @@ from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     make_session_fixture,  # noqa: F401
-)
-
-from smtpconsole.errors import ConnectionLost, ReadTimeout, TlsError
-from smtpconsole.transcript import (
-    BytesDiscarded,
-    Connected,
-    ConnectionClosed,
-    MalformedReply,
-    Note,
-    ReplyReceived,
-    TlsFailed,
-    TlsStarted,
 )
 
 TEN_MIB = 10 * 1024 * 1024

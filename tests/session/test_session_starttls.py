@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.session.session_helpers import (
-    SessionFactory,
-    events_of,
-    make_session_fixture,  # noqa: F401
-)
 
 from smtpconsole.errors import TlsError
 from smtpconsole.protocol.dialogue import Phase
@@ -19,6 +14,11 @@ from smtpconsole.transcript import (
     Note,
     TlsFailed,
     TlsStarted,
+)
+from tests.session.session_helpers import (
+    SessionFactory,
+    events_of,
+    make_session_fixture,  # noqa: F401
 )
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.hostile_servers import recording_script, serve
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from smtpconsole.errors import ConnectionLost
+from smtpconsole.protocol.errors import LocalProtocolError
+from smtpconsole.session import Session
+from smtpconsole.transcript import AdviceGiven, ConnectionClosed, LineSent
+from tests.hostile_servers import recording_script, serve
 from tests.session.session_helpers import (
     SessionFactory,
     events_of,
     local_options,
     make_session_fixture,  # noqa: F401
 )
-
-from smtpconsole.errors import ConnectionLost
-from smtpconsole.protocol.errors import LocalProtocolError
-from smtpconsole.session import Session
-from smtpconsole.transcript import AdviceGiven, ConnectionClosed, LineSent
 
 # Lines that a console with command shortcuts might take for its own commands (R, Q, k, K),
 # mixed case, and a QUIT that must go out as typed.

@@ -6,13 +6,13 @@ import asyncio
 import socket
 
 import pytest
-from tests.hostile_servers import recording_script, serve, silent_script
-from tests.session.session_helpers import unused_port as free_port
 
 from smtpconsole.errors import ConnectFailed, ConnectionLost, ReadTimeout
 from smtpconsole.options import TlsOptions
 from smtpconsole.tls import create_context
 from smtpconsole.transport import Transport
+from tests.hostile_servers import recording_script, serve, silent_script
+from tests.session.session_helpers import unused_port as free_port
 
 
 async def test_connection_refused():
