@@ -1,0 +1,1 @@
+"""Textual front end: ``smtpconsole.tui.app.run`` opens the console on a live session."""

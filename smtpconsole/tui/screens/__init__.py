@@ -1,0 +1,1 @@
+"""Screens of the console: main, connect, certificate, composer, AUTH challenge and help."""
