@@ -212,9 +212,13 @@ def _default_security(port: int | None) -> Security:
     return "starttls"
 
 
-def options_from_overrides(given: dict[str, Any]) -> ConsoleOptions:
-    """Build ConsoleOptions from validated command-line values alone, without a profile."""
-    if "host" not in given:
+def options_from_overrides(given: dict[str, Any], *, require_host: bool = True) -> ConsoleOptions:
+    """Build ConsoleOptions from validated command-line values alone, without a profile.
+
+    With ``require_host`` False a missing TARGET gives an empty host, which the TUI fills in
+    from its connect screen.
+    """
+    if "host" not in given and require_host:
         raise UsageError(
             "no server given", "give a TARGET such as mail.example.com:587, or --profile NAME"
         )
@@ -240,7 +244,7 @@ def options_from_overrides(given: dict[str, Any]) -> ConsoleOptions:
         if name in given
     }
     connect = ConnectOptions(
-        host=given["host"],
+        host=given.get("host", ""),
         port=given.get("port", DEFAULT_PORTS[security]),
         security=security,
         tls=tls,
@@ -254,7 +258,9 @@ def options_from_overrides(given: dict[str, Any]) -> ConsoleOptions:
     return ConsoleOptions(connect=connect, auth=auth)
 
 
-def console_options_from_args(args: argparse.Namespace) -> ConsoleOptions:
+def console_options_from_args(
+    args: argparse.Namespace, *, require_host: bool = True
+) -> ConsoleOptions:
     """Build ConsoleOptions from the shared options, a profile first when ``--profile`` is given."""
     given = _overrides_from_args(args)
     if args.profile:
@@ -263,4 +269,4 @@ def console_options_from_args(args: argparse.Namespace) -> ConsoleOptions:
         profile = load_profile(args.profile)
         options: ConsoleOptions = profile.to_console_options(given)
         return options
-    return options_from_overrides(given)
+    return options_from_overrides(given, require_host=require_host)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from smtpconsole import __version__
 from smtpconsole.arguments import add_connection_arguments, console_options_from_args
-from smtpconsole.errors import SmtpConsoleError, UsageError
+from smtpconsole.errors import SmtpConsoleError, UsageError, format_error_lines
 
 PROG = "smtpconsole"
 
@@ -35,7 +35,15 @@ class ExitCode(IntEnum):
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises UsageError instead of exiting, so every error goes through one path."""
+    """argparse that raises UsageError instead of exiting, so every error goes through one path.
+
+    Abbreviations are off: otherwise a mistyped ``--password SECRET`` is taken as
+    ``--password-env SECRET`` and the secret is echoed in the error about that variable.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         raise UsageError(
@@ -80,7 +88,8 @@ def _build_main_parser() -> argparse.ArgumentParser:
 
 
 def _run_console(args: argparse.Namespace) -> int:
-    options = console_options_from_args(args)
+    # The TUI asks for a server on its connect screen; the line mode needs one up front.
+    options = console_options_from_args(args, require_host=args.line)
     if args.line:
         from smtpconsole.line import run as run_line
 
@@ -161,9 +170,8 @@ def _run_practice(args: argparse.Namespace) -> int:
 
 
 def _print_error(error: SmtpConsoleError) -> None:
-    print(f"{PROG}: error: {error.message}", file=sys.stderr)
-    if error.hint:
-        print(f"{PROG}: hint: {error.hint}", file=sys.stderr)
+    for line in format_error_lines(error.message, error.hint, PROG):
+        print(line, file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -57,3 +57,11 @@ class CredentialError(SmtpConsoleError):
 
 class ScriptError(SmtpConsoleError):
     """A scenario file that is invalid, or a step whose expectation failed."""
+
+
+def format_error_lines(message: str, hint: str | None, program: str = "smtpconsole") -> list[str]:
+    """Return the lines every command prints on stderr for an error: the message, then the hint."""
+    lines = [f"{program}: error: {message}"]
+    if hint:
+        lines.append(f"{program}: hint: {hint}")
+    return lines

@@ -26,6 +26,7 @@ from smtpconsole.errors import (
     SmtpConsoleError,
     TlsError,
     UsageError,
+    format_error_lines,
 )
 from smtpconsole.options import DEFAULT_PORTS, ConnectOptions, ConsoleOptions, parse_target
 from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
@@ -146,10 +147,12 @@ def report_error(error: BaseException, stream: TextIO | None = None) -> ExitCode
     """Write the error and its hint to stderr and return its exit code."""
     code = exit_code_for(error)
     stream = stream or sys.stderr
-    message = str(error) if isinstance(error, SmtpConsoleError) else f"{error}"
+    message = error.message if isinstance(error, SmtpConsoleError) else f"{error}"
+    hint = error.hint if isinstance(error, SmtpConsoleError) else None
     if isinstance(error, LocalProtocolError) and error.field:
         message = f"invalid {error.field}: {error.message}"
-    stream.write(f"smtpconsole: {message}\n")
+    for line in format_error_lines(message, hint):
+        stream.write(line + "\n")
     stream.write(f"smtpconsole: exit code {int(code)} ({code.name.lower()})\n")
     return code
 
