@@ -311,4 +311,4 @@ def send_from_args(options: ConsoleOptions, args: argparse.Namespace) -> int:
     """Run ``smtpconsole send`` with parsed arguments and the options built from them."""
     from smtpconsole import sending
 
-    return sending.send(options, sending.request_from_args(args))
+    return sending.send(options, sending.request_from_args(args, options))

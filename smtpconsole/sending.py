@@ -69,7 +69,10 @@ def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenar
     """
     recipients = request.to + request.cc + request.bcc
     if not recipients:
-        raise UsageError("no recipient", "give --to ADDRESS (repeat it for more recipients)")
+        raise UsageError(
+            "no recipient",
+            "give --to ADDRESS (repeat it for more recipients), or set envelope.rcpt_to in the profile",
+        )
     steps: list[Step] = []
     if options.auth.username:
         steps.append(Step(len(steps) + 1, "auth", AuthSpec()))
@@ -112,11 +115,30 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def request_from_args(args: argparse.Namespace) -> SendRequest:
-    """Return the ``SendRequest`` that the ``send`` arguments describe."""
+def request_from_args(
+    args: argparse.Namespace, options: ConsoleOptions | None = None
+) -> SendRequest:
+    """Return the ``SendRequest`` that the ``send`` arguments describe.
+
+    ``--from`` and ``--to`` fall back to the profile's envelope defaults in ``options``.
+
+    Raises:
+        UsageError: neither ``--from`` nor the profile gives a sender.
+    """
+    mail_from = args.mail_from
+    to = tuple(args.to or ())
+    if options is not None:
+        if mail_from is None:
+            mail_from = options.mail_from
+        if not to and not args.cc and not args.bcc:
+            to = options.rcpt_to
+    if mail_from is None:
+        raise UsageError(
+            "no sender", "give --from ADDRESS, or set envelope.mail_from in the profile"
+        )
     return SendRequest(
-        mail_from=args.mail_from,
-        to=tuple(args.to or ()),
+        mail_from=mail_from,
+        to=to,
         cc=tuple(args.cc or ()),
         bcc=tuple(args.bcc or ()),
         subject=args.subject,
@@ -176,15 +198,14 @@ def _add_message_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--from",
         dest="mail_from",
-        required=True,
         metavar="ADDRESS",
-        help="sender, for MAIL FROM and the From header",
+        help="sender, for MAIL FROM and the From header (default: the profile's envelope.mail_from)",
     )
     parser.add_argument(
         "--to",
         action="append",
         metavar="ADDRESS",
-        help="recipient (repeatable), for RCPT TO and the To header",
+        help="recipient (repeatable), for RCPT TO and the To header (default: the profile's envelope.rcpt_to)",
     )
     parser.add_argument(
         "--cc", action="append", metavar="ADDRESS", help="Cc recipient (repeatable)"

@@ -146,6 +146,9 @@ class Session:
         self._replies: asyncio.Queue[Reply | _ClosedMarker] = asyncio.Queue()
         self._keepalive: asyncio.Task[None] | None = None
         self._keepalive_seconds = options.keepalive
+        # The argument of the last EHLO or HELO sent, so that the EHLO sent after STARTTLS or a
+        # reconnect repeats the name the user chose.
+        self._hello_name: str | None = None
 
     # Listeners and events
 
@@ -280,6 +283,8 @@ class Session:
         return self.options.tls.verify and not self.insecure
 
     def _ehlo_name(self) -> str:
+        if self._hello_name:
+            return self._hello_name
         if self.options.ehlo_name:
             return self.options.ehlo_name
         hostname = socket.gethostname()
@@ -422,12 +427,20 @@ class Session:
 
         pending_before = len(self.dialogue.pending)
         sent = self.dialogue.line_sent(line)
+        self._remember_hello_name(sent.verb, line)
         awaited = None
         if expect_reply or len(self.dialogue.pending) > pending_before:
             awaited = self._expect_reply(conn, source, expect_reply)
         self.last_sent_at = time.monotonic()
         self._emit(LineSent(raw, source, secret or sent.secret))
         return awaited
+
+    def _remember_hello_name(self, verb: str, line: bytes) -> None:
+        if verb not in ("EHLO", "HELO"):
+            return
+        argument = line.split(None, 1)[1:]
+        if argument:
+            self._hello_name = decode_text(argument[0]).strip() or None
 
     def _flag_control_characters(self, line: bytes) -> None:
         """Warn about control characters in a line, which still goes out as it is."""

@@ -174,3 +174,15 @@ async def test_control_characters_flagged_but_sent(make_session: SessionFactory)
     ]
     assert len(advice) == 1
     assert "\\x00, \\x1b, \\x7f" in advice[0].text
+
+
+async def test_later_ehlo_repeats_typed_name(start_smtp_server, make_session: SessionFactory):
+    server = start_smtp_server(starttls=False)
+    session = make_session(server.host, server.port, manual=True)
+    await session.connect()
+
+    await session.send_line("EHLO typed.example")
+    await session.read_reply()
+    await session.ehlo()
+
+    assert bytes(server.received) == b"EHLO typed.example\r\nEHLO typed.example\r\n"
