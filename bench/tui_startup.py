@@ -31,7 +31,6 @@ import ssl
 import statistics
 import struct
 import subprocess
-import sys
 import tempfile
 import termios
 import time
@@ -270,4 +269,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -62,13 +62,15 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         "--port", metavar="N", help="TCP port (default 587, 465 with --tls, 25 with --plain)"
     )
     group.add_argument(
-        "--ehlo", metavar="NAME", help="name sent with EHLO (default: this host's name)"
+        "--ehlo",
+        metavar="NAME",
+        help="name sent with EHLO (default: this host's name if it is fully qualified, else an address literal such as [127.0.0.1])",
     )
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
         type=float,
-        help="seconds to wait for the connection and for each reply (default 15 / 60)",
+        help="seconds allowed for the connection and for each reply (default: 15 for the connection, 60 for a reply)",
     )
     family = group.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=4, help="use IPv4 only")
@@ -119,6 +121,11 @@ def _existing_file(value: str | None, option: str) -> str | None:
     if value is None:
         return None
     path = Path(value).expanduser()
+    if path.is_dir():
+        raise UsageError(
+            f"{option} {value}: is a folder, not a file",
+            f"give the path of a PEM file to {option}",
+        )
     if not path.is_file():
         raise UsageError(
             f"{option} {value}: file not found", f"give the path of a readable PEM file to {option}"
@@ -169,6 +176,11 @@ def _overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "password_env": _checked_env_name(args.password_env),
         "mechanism": _checked_mechanism(args.auth),
     }
+    if args.client_key is not None and args.client_cert is None:
+        raise UsageError(
+            "--client-key given without --client-cert",
+            "give the certificate with --client-cert PEM; the key alone is not used",
+        )
     timeout = _positive_seconds(args.timeout, "--timeout")
     if timeout is not None:
         fields["connect_timeout"] = timeout

@@ -7,6 +7,7 @@ runs, so starting the TUI loads neither the script runner nor the practice serve
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
@@ -46,9 +47,11 @@ class _ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        raise UsageError(
-            _hide_argument_values(message), f"run '{self.prog} --help' for the options"
-        )
+        hint = f"run '{self.prog} --help' for the options"
+        if message.endswith("expected one argument"):
+            # -4 and -6 make argparse read a negative number such as -1 as an option.
+            hint = f"values that start with '-' need '=', e.g. --timeout=-1; {hint}"
+        raise UsageError(_hide_argument_values(message), hint)
 
 
 _UNRECOGNIZED = "unrecognized arguments: "
@@ -87,7 +90,31 @@ def _build_main_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _require_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the full-screen console needs a terminal, but stdin or stdout is not one",
+            "use --line for plain input and output, or 'smtpconsole send' / 'run' in scripts",
+        )
+
+
+def _reject_mistyped_subcommand(word: str) -> None:
+    """Raise UsageError for a TARGET that looks like a misspelt subcommand, such as ``sned``."""
+    if any(char in word for char in ".:[") or word == "localhost":
+        return
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
+    if close:
+        raise UsageError(
+            f"unknown command {word!r}; did you mean {close[0]!r}?",
+            f"to connect to a host named {word!r}, give its port too, e.g. {word}:25",
+        )
+
+
 def _run_console(args: argparse.Namespace) -> int:
+    if args.target:
+        _reject_mistyped_subcommand(args.target)
+    if not args.line:
+        _require_terminal()
     # The TUI asks for a server on its connect screen; the line mode needs one up front.
     options = console_options_from_args(args, require_host=args.line)
     if args.line:
@@ -155,16 +182,19 @@ def _run_practice(args: argparse.Namespace) -> int:
 
     if args.serve_only:
         return practice_cli.serve_only_from_args(args)
+    if not args.line:
+        _require_terminal()
     server = practice_cli.start_from_args(args)
     try:
         options = practice_cli.console_options(server, args)
         if args.line:
             from smtpconsole.line import run as run_line
 
-            return run_line(options)
+            return run_line(options, lesson=practice_cli.lesson_progress(server))
         from smtpconsole.tui.app import run as run_tui
 
-        return run_tui(options, practice=server)
+        choose_lesson = practice_cli.wants_lesson_picker(args)
+        return run_tui(options, practice=server, choose_lesson=choose_lesson)
     finally:
         server.stop()
 

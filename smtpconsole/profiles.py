@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from smtpconsole import locations
 from smtpconsole.errors import ProfileError
-from smtpconsole.options import format_target
+from smtpconsole.options import ConnectOptions, ConsoleOptions, format_target
 from smtpconsole.profiles_parse import parse_profile
 from smtpconsole.profiles_schema import (
     AuthSettings,
@@ -47,6 +47,7 @@ __all__ = [
     "EnvelopeSettings",
     "PasswordSource",
     "Profile",
+    "ProfileEntry",
     "ProfileIssue",
     "ProfileOverrides",
     "ProfileValidationError",
@@ -61,6 +62,10 @@ __all__ = [
     "has_comments",
     "load_profile",
     "load_profile_file",
+    "password_source_of",
+    "list_profiles",
+    "profile_file_for",
+    "profile_from_options",
     "profiles_command",
     "save_profile",
     "search_folders",
@@ -174,6 +179,113 @@ def _listing_name(file: Path) -> str:
     return profile.name if profile is not None else file.stem
 
 
+# Listing and writing profiles for the front ends.
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One profile file found in a search folder: the profile, or the issues that make it invalid."""
+
+    file: Path
+    profile: Profile | None
+    issues: tuple[ProfileIssue, ...] = ()
+    shadowed: bool = False
+    """True when an earlier file already has the same profile name, so ``load_profile`` skips it."""
+
+
+def list_profiles() -> list[ProfileEntry]:
+    """Read every profile file of every search folder, in search order.
+
+    A file that cannot be read or is invalid becomes an entry with its issues, not an exception.
+    """
+    entries: list[ProfileEntry] = []
+    seen: set[str] = set()
+    for folder in search_folders():
+        for file in find_profile_files(folder.path):
+            profile, issues = check_profile_file(file)
+            if profile is None:
+                entries.append(ProfileEntry(file, None, tuple(issues)))
+                continue
+            entries.append(ProfileEntry(file, profile, shadowed=profile.name in seen))
+            seen.add(profile.name)
+    return entries
+
+
+def profile_file_for(name: str) -> Path:
+    """Return the file a profile named ``name`` is saved to.
+
+    That is the file of the first valid profile with this name or file name, so saving replaces
+    it. Otherwise it is ``NAME.yaml`` in the first search folder, which is the first folder of
+    ``$SMTPCONSOLE_PROFILES`` when it is set and the user config folder when it is not.
+    """
+    for entry in list_profiles():
+        if entry.profile is not None and name in (entry.profile.name, entry.file.stem):
+            return entry.file
+    return search_folders()[0].path / f"{name}.yaml"
+
+
+def profile_from_options(
+    options: ConsoleOptions, name: str, base: Profile | None = None
+) -> Profile:
+    """Build a profile from the options of a connection, keeping ``base``'s other fields.
+
+    The password is kept only as its source: the environment variable, command or keyring
+    service of ``options.auth``, or ``prompt`` when a user name is set without a source.
+    Timeouts equal to the defaults of ``ConnectOptions`` are left out. File names are written as
+    the options contain them, which is absolute when they came from a profile.
+    """
+    connect = options.connect
+    auth = options.auth
+    profile = base if base is not None else Profile(name=name, host=connect.host)
+    defaults = ConnectOptions(host="", port=1)
+    return replace(
+        profile,
+        name=name,
+        host=connect.host,
+        port=connect.port,
+        security=connect.security,
+        ehlo=connect.ehlo_name,
+        auth=AuthSettings(
+            mechanism=auth.mechanism.upper() if auth.mechanism else None,
+            username=auth.username,
+            password=password_source_of(options),
+            authzid=auth.authzid,
+        ),
+        tls=TlsSettings(
+            verify=connect.tls.verify,
+            ca_file=connect.tls.ca_file,
+            sni=connect.tls.sni,
+            client_cert=connect.tls.client_cert,
+            client_key=connect.tls.client_key,
+            min_version=connect.tls.min_version,
+        ),
+        envelope=EnvelopeSettings(options.mail_from, options.rcpt_to),
+        timeouts=TimeoutSettings(
+            connect=_unless_default(connect.connect_timeout, defaults.connect_timeout),
+            read=_unless_default(connect.read_timeout, defaults.read_timeout),
+            keepalive=connect.keepalive,
+        ),
+    )
+
+
+def password_source_of(options: ConsoleOptions) -> PasswordSource | None:
+    """Return the source the options read the password from, or None when they name none."""
+    auth = options.auth
+    if auth.password_env:
+        return PasswordSource("env", env=auth.password_env)
+    if auth.password_command:
+        return PasswordSource("command", command=auth.password_command)
+    if auth.keyring_service:
+        return PasswordSource("keyring", keyring=auth.keyring_service)
+    if auth.username:
+        return PasswordSource("prompt")
+    return None
+
+
+def _unless_default(value: float, default: float) -> float | None:
+    return None if value == default else value
+
+
 # The `smtpconsole profiles` command.
 
 
@@ -222,23 +334,19 @@ def profiles_command(args: argparse.Namespace) -> int:
 
 
 def _list_profiles() -> int:
-    folders = search_folders()
     rows: list[tuple[str, str, str, str]] = []
-    seen: set[str] = set()
-    for folder in folders:
-        for file in find_profile_files(folder.path):
-            profile, issues = check_profile_file(file)
-            if profile is None:
-                count = len(issues)
-                state = f"invalid: {count} error{'s' if count != 1 else ''}"
-                rows.append((file.stem, f"({state})", "", str(file)))
-                continue
-            shadowed = " (shadowed)" if profile.name in seen else ""
-            seen.add(profile.name)
-            address = format_target(profile.host, profile.effective_port)
-            rows.append((profile.name + shadowed, address, profile.security, str(file)))
+    for entry in list_profiles():
+        profile = entry.profile
+        if profile is None:
+            count = len(entry.issues)
+            state = f"invalid: {count} error{'s' if count != 1 else ''}"
+            rows.append((entry.file.stem, f"({state})", "", str(entry.file)))
+            continue
+        shadowed = " (shadowed)" if entry.shadowed else ""
+        address = format_target(profile.host, profile.effective_port)
+        rows.append((profile.name + shadowed, address, profile.security, str(entry.file)))
     if not rows:
-        searched = ", ".join(str(folder.path) for folder in folders)
+        searched = ", ".join(str(folder.path) for folder in search_folders())
         print(f"no profiles found in {searched}")
         return 0
     _print_table([("NAME", "ADDRESS", "SECURITY", "FILE"), *rows])

@@ -9,24 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from smtpconsole.options import ConsoleOptions
 
+if TYPE_CHECKING:
+    from smtpconsole.line.lesson import LessonGuide
 
-def run(options: ConsoleOptions) -> int:
-    """Run the line mode on ``options`` and return the exit status (0 after a normal end)."""
+
+def run(options: ConsoleOptions, lesson: LessonGuide | None = None) -> int:
+    """Run the line mode on ``options`` and return the exit status (0 after a normal end).
+
+    ``lesson`` is a practice lesson whose messages print between the transcript lines.
+    """
     if not sys.stdin.isatty():
         from smtpconsole.line.plain import run_plain
 
-        return asyncio.run(run_plain(options, sys.stdin, sys.stdout))
-    return asyncio.run(_run_console(options))
+        return asyncio.run(run_plain(options, sys.stdin, sys.stdout, lesson=lesson))
+    return asyncio.run(_run_console(options, lesson))
 
 
-async def _run_console(options: ConsoleOptions) -> int:
+async def _run_console(options: ConsoleOptions, lesson: LessonGuide | None) -> int:
     from smtpconsole.line.console import LineConsole
     from smtpconsole.session import Session
 
-    console = LineConsole(options, Session(options.connect))
+    console = LineConsole(options, Session(options.connect), lesson=lesson)
     return await console.run()
 
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shlex
-import subprocess
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from email.utils import formatdate
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smtpconsole.errors import SmtpConsoleError
+from smtpconsole.line.compose import compose
 from smtpconsole.line.keys import ConsoleAction, describe_keys
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.errors import ProtocolError
@@ -22,7 +16,6 @@ from smtpconsole.transcript import ReplyReceived
 
 if TYPE_CHECKING:
     from smtpconsole.line.console import LineConsole
-DEFAULT_EDITOR = "vi"
 
 
 async def run_action(console: LineConsole, action: ConsoleAction) -> None:
@@ -41,7 +34,9 @@ async def show_help(console: LineConsole) -> None:
     console.write("-- every line you type is sent as typed; console actions are on keys:")
     for line in describe_keys():
         console.write(f"--   {line}")
-    console.write("--   Ctrl-D sends QUIT and closes; Tab completes verbs and parameters")
+    console.write(
+        "--   Ctrl-D sends QUIT (if connected) and exits; Tab completes verbs and parameters"
+    )
 
 
 async def authenticate(console: LineConsole) -> None:
@@ -54,6 +49,11 @@ async def authenticate(console: LineConsole) -> None:
     name = typed or auth.mechanism or _best_mechanism(console)
     username = auth.username or await console.read_text("User name: ")
     secret = await _secret(console)
+    if not secret:
+        console.write("-- auth: no password entered; nothing sent")
+        if typed is not None:
+            console.write("-- auth: the server still awaits a response; type * to cancel AUTH")
+        return
     mechanism = create_mechanism(name, username=username, secret=secret, authzid=auth.authzid)
     reply = last_reply(console)
     if typed is not None and (reply is None or reply.code != 334):
@@ -100,46 +100,6 @@ async def _secret(console: LineConsole) -> str:
         if secret is not None:
             return secret
     return await console.read_hidden("Password (not echoed): ")
-
-
-async def compose(console: LineConsole) -> None:
-    """Write a message in $EDITOR, then send DATA (unless already in DATA) and the message."""
-    from smtpconsole.protocol.message import dot_stuff
-
-    text = await _edit(_message_template(console))
-    if not text.strip():
-        console.write("-- compose: empty message, nothing sent")
-        return
-    session = console.session
-    if not session.dialogue.in_data:
-        reply = await session.send_command(commands.data())
-        if reply.code != 354:
-            console.write("-- compose: DATA was not accepted, so the message was not sent")
-            return
-    body = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    if not body.endswith("\r\n"):
-        body += "\r\n"
-    await session.send_data(dot_stuff(body.encode("utf-8")) + b".\r\n")
-
-
-def _message_template(console: LineConsole) -> str:
-    options = console.options
-    sender = options.mail_from or ""
-    recipients = ", ".join(options.rcpt_to)
-    return f"From: {sender}\nTo: {recipients}\nSubject: \nDate: {formatdate(localtime=True)}\n\n\n"
-
-
-async def _edit(template: str) -> str:
-    descriptor, name = tempfile.mkstemp(prefix="smtpconsole-", suffix=".eml")
-    path = Path(name)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(template)
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or DEFAULT_EDITOR
-        await asyncio.to_thread(subprocess.call, [*shlex.split(editor), str(path)])
-        return path.read_text(encoding="utf-8")
-    finally:
-        path.unlink(missing_ok=True)
 
 
 async def show_certificate(console: LineConsole) -> None:
@@ -213,6 +173,11 @@ async def record(console: LineConsole) -> None:
     console.write(f"-- scenario written to {path}; replay it with: smtpconsole run {path}")
 
 
+async def reconnect(console: LineConsole) -> None:
+    """Connect again through the same session after the connection closed."""
+    await console.reconnect()
+
+
 _HANDLERS: dict[ConsoleAction, Callable[[LineConsole], Awaitable[None]]] = {
     ConsoleAction.HELP: show_help,
     ConsoleAction.AUTH: authenticate,
@@ -221,4 +186,5 @@ _HANDLERS: dict[ConsoleAction, Callable[[LineConsole], Awaitable[None]]] = {
     ConsoleAction.EXPORT: export_transcript,
     ConsoleAction.EXPLAIN: explain_last_reply,
     ConsoleAction.RECORD: record,
+    ConsoleAction.RECONNECT: reconnect,
 }

@@ -23,20 +23,28 @@ from smtpconsole.errors import SmtpConsoleError, TlsError, TransportError
 from smtpconsole.line.completion import SuggestionCompleter
 from smtpconsole.line.history import MaskedFileHistory
 from smtpconsole.line.keys import ConsoleAction, load_console_bindings
+from smtpconsole.line.lesson import LessonGuide, lesson_lines
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol.capabilities import Capabilities
 from smtpconsole.protocol.dialogue import Phase, Suggestion
 from smtpconsole.protocol.errors import LocalProtocolError
-from smtpconsole.transcript import ReplyReceived, format_event
+from smtpconsole.transcript import ConnectionClosed, ReplyReceived, TlsFailed, format_event
 
 if TYPE_CHECKING:
     from smtpconsole.session import Session
     from smtpconsole.transcript import Event
 
+NOT_CONNECTED = "not connected: press F8 to reconnect"
+
 
 def prompt_text(session: Session) -> str:
-    """Return the prompt: phase, TLS and AUTH state, e.g. ``[READY tls auth] smtp> ``."""
+    """Return the prompt: phase, TLS and AUTH state, e.g. ``[READY tls auth] smtp> ``.
+
+    A closed connection shows only ``[CLOSED]``, because TLS and AUTH ended with it.
+    """
     dialogue = session.dialogue
+    if session.closed:
+        return "[CLOSED] smtp> "
     parts = [dialogue.phase.name]
     parts.append("tls" if dialogue.tls_active else "no-tls")
     if session.insecure:
@@ -60,10 +68,17 @@ class LineConsole:
         input: Input | None = None,
         output: Output | None = None,
         write: Callable[[str], None] | None = None,
+        lesson: LessonGuide | None = None,
     ) -> None:
         self.options = options
         self.session = session
+        self.lesson = lesson
+        """The practice lesson to follow, whose messages print after the events they are about."""
         self.kept_text = ""
+        self.prompting = False
+        """True while the prompt loop runs, the only time a closed connection gets the F8 hint."""
+        self.tls_failure_answered = False
+        """True once the user was asked about continuing without certificate verification."""
         self.authenticating = False
         """True while the F2 helper runs an exchange, which shows its own challenges."""
         self._write = write or _print
@@ -94,42 +109,86 @@ class LineConsole:
             self._write(line)
         if isinstance(event, ReplyReceived) and event.reply.code == 334 and not self.authenticating:
             self._write("-- F2 responds from the profile, or from a password prompt that hides it")
+        if isinstance(event, ConnectionClosed) and self.prompting:
+            self._write(f"-- {NOT_CONNECTED}, or Ctrl-D to exit")
+            # Redraw the waiting prompt so that it shows the CLOSED phase now.
+            self.prompt.app.invalidate()
+
+    def print_lesson(self, event: Event) -> None:
+        """Print what the lesson says about one transcript event, if anything."""
+        if self.lesson is not None:
+            for line in lesson_lines(self.lesson.observe(event)):
+                self._write(line)
 
     def write(self, line: str) -> None:
         self._write(line)
 
     async def run(self) -> int:
-        """Connect, then prompt until Ctrl-D or the connection ends; return the exit status."""
+        """Connect, then prompt until Ctrl-D; return the exit status (1 if connecting failed)."""
         unsubscribe = self.session.subscribe(self.print_event)
+        unsubscribe_lesson = self.session.subscribe(self.print_lesson)
         try:
             with patch_stdout(raw=True):
+                if self.lesson is not None:
+                    for line in lesson_lines(self.lesson.start_messages()):
+                        self._write(line)
                 return await self._connect_and_loop()
         finally:
+            unsubscribe_lesson()
             unsubscribe()
 
     async def _connect_and_loop(self) -> int:
-        try:
-            await self.session.connect()
-        except TlsError as exc:
-            self.write(f"!! {exc}")
-            if not await self._continue_unverified():
-                return 1
-        except SmtpConsoleError as exc:
-            self.write(f"!! {exc}")
+        if not await self.connect():
+            if not self.session.closed:
+                await self._close()
             return 1
-        status = await self._loop()
-        if self.session.closed and self.session.tls_failure is not None:
-            # A typed STARTTLS whose handshake failed ended the connection.
-            if await self._continue_unverified():
-                status = await self._loop()
+        self.prompting = True
+        try:
+            status = await self._loop()
+        finally:
+            self.prompting = False
         if not self.session.closed:
             await self._close()
         return status
+
+    async def connect(self) -> bool:
+        """Connect (again) through the session; return True when connected.
+
+        After a failed certificate verification the user may choose to continue without it.
+        """
+        events_before = len(self.session.transcript.events)
+        self.tls_failure_answered = False
+        try:
+            await self.session.connect()
+        except TlsError as exc:
+            # A handshake failure was printed already by its TlsFailed event, so only TLS errors
+            # without one (such as a rejected STARTTLS) are printed here.
+            new_events = self.session.transcript.events[events_before:]
+            if not any(isinstance(event, TlsFailed) for event in new_events):
+                self.write(f"!! {exc}")
+            return await self._continue_unverified()
+        except SmtpConsoleError as exc:
+            self.write(f"!! {exc}")
+            return False
+        return True
+
+    async def reconnect(self) -> None:
+        """Connect again after the connection closed, through the same session."""
+        if not self.session.closed:
+            self.write("-- reconnect: still connected; type QUIT first to end this connection")
+            return
+        if self.session.tls_failure is not None:
+            # Connecting with verification again would fail the same way.
+            await self._continue_unverified()
+            return
+        self.write(f"-- reconnecting to {self.session.address}")
+        await self.connect()
 
     async def _continue_unverified(self) -> bool:
         """Ask whether to go on without certificate verification; True once reconnected."""
         if self.session.tls_failure is None:
             return False
+        self.tls_failure_answered = True
         self.write("!! the certificate above could not be verified; see the reason and the chain")
         try:
             answer = await self.read_text("Continue WITHOUT verification? [y/N] ")
@@ -147,12 +206,13 @@ class LineConsole:
     async def _loop(self) -> int:
         from smtpconsole.line.actions import run_action
 
-        while not self.session.closed:
+        while True:
             try:
                 result = await self.prompt.prompt_async(
                     lambda: prompt_text(self.session), default=self.kept_text
                 )
             except EOFError:
+                self._warn_unfinished_data()
                 return 0
             except KeyboardInterrupt:
                 self.kept_text = ""
@@ -162,12 +222,31 @@ class LineConsole:
                 await run_action(self, result)
                 continue
             self.kept_text = ""
-            if not await self.send(result):
-                return 1
-        return 0
+            if self.session.closed:
+                await self._typed_while_closed()
+            else:
+                await self.send(result)
+
+    async def _typed_while_closed(self) -> None:
+        """Offer the unverified retry after a failed typed STARTTLS, else print how to reconnect."""
+        if self.session.tls_failure is not None and not self.tls_failure_answered:
+            await self._continue_unverified()
+            return
+        self.write(f"!! not sent: {NOT_CONNECTED} (Up recalls the line)")
+
+    def _warn_unfinished_data(self) -> None:
+        if self.session.dialogue.in_data and not self.session.closed:
+            self.write(
+                "!! the message was not finished (no line with only '.'), so the server "
+                "discards it; closing without QUIT, which would count as a message line"
+            )
 
     async def send(self, line: str) -> bool:
-        """Send ``line`` verbatim; return False when the connection is gone."""
+        """Send ``line`` verbatim; return False when the connection is gone.
+
+        A lost connection is reported here and by its ``ConnectionClosed`` event, and the console
+        keeps running so that F8 can reconnect.
+        """
         try:
             if self.session.dialogue.phase is Phase.TLS_PENDING:
                 # A typed STARTTLS got 220 and the session is still doing the handshake.

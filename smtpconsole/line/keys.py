@@ -24,6 +24,7 @@ class ConsoleAction(enum.Enum):
     EXPORT = "export"
     EXPLAIN = "explain"
     RECORD = "record"
+    RECONNECT = "reconnect"
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,19 @@ CONSOLE_KEYS: tuple[KeySpec, ...] = (
         "compose",
         "f3",
         ConsoleAction.COMPOSE,
-        "write a message in $EDITOR and send it with DATA",
+        "write a message in $VISUAL or $EDITOR and send it (MAIL and RCPT from its headers"
+        " when no transaction is open)",
     ),
     KeySpec("certificate", "f4", ConsoleAction.CERTIFICATE, "show the server's TLS certificates"),
     KeySpec("export", "f5", ConsoleAction.EXPORT, "export the transcript to a text file"),
     KeySpec("explain", "f6", ConsoleAction.EXPLAIN, "explain the last reply in plain words"),
     KeySpec("record", "f7", ConsoleAction.RECORD, "save this session as a scenario for 'run'"),
+    KeySpec(
+        "reconnect",
+        "f8",
+        ConsoleAction.RECONNECT,
+        "connect again after the server closed the connection",
+    ),
 )
 """Every console key, in the order the help lists them."""
 

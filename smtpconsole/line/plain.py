@@ -11,6 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, TextIO
 
 from smtpconsole.errors import ReadTimeout, SmtpConsoleError, TransportError
+from smtpconsole.line.lesson import LessonGuide, lesson_lines
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.errors import LocalProtocolError
@@ -20,15 +21,26 @@ if TYPE_CHECKING:
     from smtpconsole.session import Session
 
 
-async def run_plain(options: ConsoleOptions, stdin: TextIO, stdout: TextIO) -> int:
-    """Connect, send each stdin line, close with QUIT at end of input; return the exit status."""
+async def run_plain(
+    options: ConsoleOptions, stdin: TextIO, stdout: TextIO, *, lesson: LessonGuide | None = None
+) -> int:
+    """Connect, send each stdin line, close with QUIT at end of input; return the exit status.
+
+    ``lesson`` is a practice lesson whose messages print after the events they are about.
+    """
     from smtpconsole.session import Session
 
     session = Session(options.connect)
 
     def print_event(event: Event) -> None:
-        stdout.write("".join(line + "\n" for line in format_event(event)))
+        lines = format_event(event)
+        if lesson is not None:
+            lines += lesson_lines(lesson.observe(event))
+        stdout.write("".join(line + "\n" for line in lines))
         stdout.flush()
+
+    if lesson is not None:
+        stdout.write("".join(line + "\n" for line in lesson_lines(lesson.start_messages())))
 
     unsubscribe = session.subscribe(print_event)
     try:

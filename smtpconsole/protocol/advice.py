@@ -161,7 +161,8 @@ def _check_command(state: DialogueView, line: bytes) -> list[Advice]:
     elif verb not in KNOWN_VERBS:
         advice.append(
             info(
-                f"{verb} is not a standard SMTP command; the server will likely reply 500 or 502.",
+                f"{text.split()[0]} is not a standard SMTP command; the server will likely reply"
+                " 500 or 502.",
                 "command.unknown",
             )
         )

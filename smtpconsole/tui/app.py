@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, get_system_commands_provider
@@ -16,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from smtpconsole.errors import SmtpConsoleError
-from smtpconsole.options import ConnectOptions, ConsoleOptions
+from smtpconsole.options import ConsoleOptions
 from smtpconsole.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -76,10 +75,13 @@ class SmtpConsoleApp(App[int]):
         *,
         session_factory: SessionFactory | None = None,
         autoconnect: bool = True,
+        choose_lesson: bool = False,
     ) -> None:
         super().__init__()
         self.options = options
         self.practice = practice
+        self.choose_lesson = choose_lesson
+        """Open the lesson picker at start, for ``practice --lesson`` given without a name."""
         self.autoconnect = autoconnect
         """Connect as soon as the main screen is shown; tests of fixed states turn it off."""
         self._session_factory = session_factory
@@ -94,16 +96,18 @@ class SmtpConsoleApp(App[int]):
     def on_mount(self) -> None:
         if self.main_screen is not None:
             self._start(self.main_screen)
+            if self.choose_lesson:
+                self.main_screen.call_after_refresh(self.main_screen.action_choose_lesson)
             return
         from smtpconsole.tui.screens.connect import ConnectScreen
 
-        def connect_chosen(connect: ConnectOptions | None) -> None:
-            if connect is not None:
-                screen = self._create_main(replace(self.options, connect=connect))
+        def connect_chosen(options: ConsoleOptions | None) -> None:
+            if options is not None:
+                screen = self._create_main(options)
                 self.push_screen(screen)
                 self._start(screen)
 
-        self.push_screen(ConnectScreen(self.options.connect), connect_chosen)
+        self.push_screen(ConnectScreen(self.options), connect_chosen)
 
     def _create_main(self, options: ConsoleOptions) -> MainScreen:
         self.options = options
@@ -115,6 +119,46 @@ class SmtpConsoleApp(App[int]):
             # After the first frame, so the screen shows before the session module loads.
             screen.call_after_refresh(screen.start_session)
 
+    def start_lesson(self, name: str) -> None:
+        """Restart the practice server for lesson ``name`` (``""``: none) on a new main screen."""
+        self.run_worker(self._restart_practice(name), group="lesson", exclusive=True)
+
+    async def _restart_practice(self, name: str) -> None:
+        from smtpconsole.practice.cli import restart_for_lesson
+        from smtpconsole.practice.server import PracticeServer
+
+        practice = self.practice
+        if not isinstance(practice, PracticeServer):
+            self.notify("Only the built-in practice server has lessons.", severity="warning")
+            return
+        old_screen = self.main_screen
+        if old_screen is not None and old_screen.controller is not None:
+            await self._close_session(old_screen)
+        try:
+            # Stopping and starting the server thread blocks, so it runs outside the event loop.
+            options = await asyncio.to_thread(restart_for_lesson, practice, name)
+        except SmtpConsoleError as error:
+            self.notify(f"{error.message}\n{error.hint or ''}", title="Lesson", severity="error")
+            return
+        screen = self._create_main(options)
+        if old_screen is not None and self.screen is old_screen and len(self.screen_stack) > 1:
+            await self.switch_screen(screen)
+        else:
+            # Textual cannot switch away from the first screen, so the new one goes on top of
+            # it. The old screen stays below with its session closed; nothing pops back to it.
+            await self.push_screen(screen)
+        self._start(screen)
+
+    async def _close_session(self, screen: MainScreen) -> None:
+        controller = screen.controller
+        if controller is None:
+            return
+        try:
+            await asyncio.wait_for(controller.close(), QUIT_TIMEOUT_SECONDS)
+        except (TimeoutError, OSError, SmtpConsoleError) as error:
+            # The old server is stopped next anyway; the reason goes to the devtools log.
+            self.log.warning(f"closing the session failed: {error!r}")
+
     def action_toggle_help(self) -> None:
         from textual.widgets import HelpPanel
 
@@ -122,6 +166,21 @@ class SmtpConsoleApp(App[int]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_save_profile(self) -> None:
+        """Ask for a name and save the current connection's options as a profile."""
+        from smtpconsole.profiles import SaveResult
+        from smtpconsole.tui.screens.profile_save import SaveProfileScreen
+
+        if self.main_screen is None:
+            self.notify("Connect first: there is no connection to save.", severity="warning")
+            return
+
+        def saved(result: SaveResult | None) -> None:
+            if result is not None:
+                self.notify(result.describe(), title="Profile saved")
+
+        self.push_screen(SaveProfileScreen(self.main_screen.options), saved)
 
     def action_show_keys(self) -> None:
         from smtpconsole.tui.screens.help import HelpScreen
@@ -165,23 +224,34 @@ def create_app(
     *,
     session_factory: SessionFactory | None = None,
     autoconnect: bool = True,
+    choose_lesson: bool = False,
 ) -> SmtpConsoleApp:
     """Return the console app for ``options``; the CLI and the tests both build it here.
 
     Args:
         options: where to connect and how; an empty host shows the connect screen first.
-        practice: a running practice server (``mailbox``, ``user``, ``password``) to show the
-            mailbox of accepted messages, or None.
+        practice: a running practice server (``mailbox``, ``user``, ``password``, ``lesson``) to
+            show the mailbox of accepted messages and the lesson panel, or None.
         session_factory: builds the session from the connect options; ``Session`` when None.
         autoconnect: connect when the main screen appears.
+        choose_lesson: open the practice lesson picker at start.
     """
     return SmtpConsoleApp(
-        options, practice, session_factory=session_factory, autoconnect=autoconnect
+        options,
+        practice,
+        session_factory=session_factory,
+        autoconnect=autoconnect,
+        choose_lesson=choose_lesson,
     )
 
 
-def run(options: ConsoleOptions, practice: object | None = None) -> int:
-    """Run the console until the user quits; return the exit code."""
-    app = create_app(options, practice)
+def run(
+    options: ConsoleOptions, practice: object | None = None, *, choose_lesson: bool = False
+) -> int:
+    """Run the console until the user quits; return the exit code.
+
+    ``choose_lesson`` opens the practice lesson picker at start.
+    """
+    app = create_app(options, practice, choose_lesson=choose_lesson)
     result = app.run()
     return result if result is not None else (app.return_code or 0)

@@ -18,6 +18,8 @@ class PaletteCommand:
     help: str
     action: str
     """A Textual action run on the main screen, such as ``export``, or ``app.`` for the app."""
+    practice_only: bool = False
+    """Listed only when the console runs on the practice server."""
 
 
 PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
@@ -44,7 +46,18 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand(
         "auth: answer challenge", "Answer a 334 challenge to a typed AUTH", "answer_challenge"
     ),
+    PaletteCommand(
+        "profile: save connection",
+        "Save this connection as a profile; the password only as its source",
+        "app.save_profile",
+    ),
     PaletteCommand("help: keys", "Every key of the console", "app.show_keys"),
+    PaletteCommand(
+        "practice: choose lesson",
+        "Restart the practice server for a lesson, or without one",
+        "choose_lesson",
+        practice_only=True,
+    ),
 )
 
 
@@ -58,13 +71,17 @@ class ConsoleCommands(Provider):
 
         return run
 
+    def _commands(self) -> list[PaletteCommand]:
+        on_practice = getattr(self.app, "practice", None) is not None
+        return [command for command in PALETTE_COMMANDS if on_practice or not command.practice_only]
+
     async def discover(self) -> Hits:
-        for command in PALETTE_COMMANDS:
+        for command in self._commands():
             yield DiscoveryHit(command.title, self._runner(command), help=command.help)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for command in PALETTE_COMMANDS:
+        for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
                 yield Hit(

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 BATCH_SECONDS = 0.02
 """Maximum delay before an event is shown; events arriving meanwhile share one pane update."""
 
+MAX_EVENTS_PER_MESSAGE = 500
+"""Maximum number of events formatted in one message handler, so input is handled in between."""
+
 KEEPALIVE_SECONDS = 30.0
 """Idle seconds before the keepalive sends NOOP, when the user turns it on."""
 
@@ -62,8 +65,9 @@ class SessionController:
         """Where batches and failures are posted: the main screen."""
         self.options = options
         self.session: Session | None = None
-        self.keepalive = False
-        self.keepalive_seconds = KEEPALIVE_SECONDS
+        self.keepalive = bool(options.connect.keepalive)
+        """True while the NOOP keepalive is on; on at start when the options set an interval."""
+        self.keepalive_seconds = options.connect.keepalive or KEEPALIVE_SECONDS
         """Idle seconds before a keepalive NOOP, used when the keepalive is on."""
         self.auth_running = False
         """True while ``authenticate`` runs a SASL exchange, whose 334 challenges need no user input."""
@@ -87,8 +91,9 @@ class SessionController:
     def _flush(self) -> None:
         self._flush_scheduled = False
         events, self._pending = self._pending, []
-        if events:
-            self.target.post_message(EventsReceived(events))
+        # Several smaller messages let key presses be handled between them during a flood.
+        for start in range(0, len(events), MAX_EVENTS_PER_MESSAGE):
+            self.target.post_message(EventsReceived(events[start : start + MAX_EVENTS_PER_MESSAGE]))
         self.target.post_message(SessionChanged())
 
     def add_events(self, events: Sequence[Event]) -> None:

@@ -95,6 +95,22 @@ MAIN_SCREEN_BINDINGS: list[BindingType] = [
         show=False,
     ),
     _binding(
+        "f12",
+        "choose_lesson",
+        "Lessons",
+        "practice.choose_lesson",
+        "Choose a practice lesson (with smtpconsole practice only)",
+        show=False,
+    ),
+    _binding(
+        "ctrl+s",
+        "app.save_profile",
+        "Save profile",
+        "profile.save_connection",
+        "Save this connection as a profile (the password only as its source)",
+        show=False,
+    ),
+    _binding(
         "ctrl+l",
         "focus_input",
         "Input",

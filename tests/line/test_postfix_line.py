@@ -84,3 +84,41 @@ async def test_line_console_delivers_to_postfix(
     assert in_maildir(postfix.maildir, marker)
     assert "C: AUTH PLAIN ********" in lines
     assert postfix.password not in (tmp_path / "history").read_text()
+
+
+async def test_aborted_editor_sends_nothing_to_postfix(
+    postfix: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # vim's :cq quits with status 1 in the same way.
+    monkeypatch.setenv("VISUAL", 'sh -c "exit 1"')
+    monkeypatch.setenv("PEER_PASSWORD", postfix.password)
+    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
+    options = ConsoleOptions(
+        connect=ConnectOptions(postfix.host, postfix.starttls_port, tls=tls),
+        auth=AuthOptions(username=postfix.user, password_env="PEER_PASSWORD"),
+    )
+    address = f"{postfix.user}@{postfix.tls_name}"
+    lines: list[str] = []
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        console = LineConsole(
+            options,
+            Session(options.connect),
+            history_path=tmp_path / "history",
+            input=pipe,
+            output=DummyOutput(),
+            write=lines.append,
+        )
+        task = asyncio.create_task(console.run())
+        await wait_for(lambda: codes(console).count(250) >= 2)
+        pipe.send_text(F2)
+        await wait_for(lambda: 235 in codes(console))
+        pipe.send_text(f"MAIL FROM:<{address}>\r")
+        pipe.send_text(f"RCPT TO:<{address}>\r")
+        await wait_for(lambda: codes(console).count(250) >= 4)
+        pipe.send_text(F3)
+        await wait_for(lambda: any(line.startswith("-- compose:") for line in lines))
+        pipe.send_text(CTRL_D)
+        assert await asyncio.wait_for(task, 10) == 0
+    assert any("the editor exited with status 1" in line for line in lines)
+    assert "C: DATA" not in lines
+    assert 354 not in codes(console)

@@ -122,6 +122,7 @@ async def test_postfix_starttls_and_builder_auth(postfix: Any) -> None:
     app = create_app(options)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS with Postfix")
+        await wait_for_pane(pilot, app, "S: 250-AUTH")
         screen = main_screen(app)
         await wait_for_form(pilot, screen, "#secret")
         screen.query_one("#mechanism", Select).value = "PLAIN"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import HelpPanel, Input
 
 from smtpconsole import transcript
@@ -144,6 +144,16 @@ async def test_history_skips_secret_lines() -> None:
         assert not any("AGFsaWNl" in line for line in pane_lines(app))
 
 
+async def _wait_for_hit(pilot: Any, title: str) -> None:
+    """Wait until the palette's first hit is ``title``."""
+
+    def first_hit() -> str:
+        hits = pilot.app.screen.query_one(CommandList)
+        return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
+
+    await wait_for(pilot, lambda: title in first_hit(), f"{title!r} first in the palette")
+
+
 async def test_palette_lists_area_action_commands() -> None:
     app = _app()
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
@@ -151,9 +161,7 @@ async def test_palette_lists_area_action_commands() -> None:
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
         await pilot.press(*"tls: show")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.1)
+        await _wait_for_hit(pilot, "tls: show certificate")
     titles = {command.title for command in PALETTE_COMMANDS}
     assert {"transcript: export", "tls: show certificate", "session: reconnect"} <= titles
     assert all(": " in title for title in titles)
@@ -166,7 +174,7 @@ async def test_palette_runs_timestamps_toggle() -> None:
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
         await pilot.press(*"transcript: toggle timestamps")
-        await pilot.pause(0.3)
+        await _wait_for_hit(pilot, "transcript: toggle timestamps")
         await pilot.press("enter")
         pane = main_screen(app).query_one(ProtocolPane)
         await wait_for(pilot, lambda: pane.show_timestamps, "timestamps on")

@@ -197,9 +197,11 @@ async def test_composer_delivers_leading_dot_line(start_smtp_server: Any) -> Non
         composer = app.screen
         composer.query_one("#subject", Input).value = "Dots"
         composer.query_one("#body").text = "first line\n.starts with a dot\n.\nlast line\n"
-        await pilot.pause(0.3)
-        payload = str(composer.query_one("#payload").render())
-        assert "..starts with a dot" in payload
+        await wait_for(
+            pilot,
+            lambda: "..starts with a dot" in str(composer.query_one("#payload").render()),
+            "the dot-stuffed line in the preview",
+        )
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(server.messages) == 1, "the message at the server")
         await wait_for_pane(pilot, app, "S: 250 2.0.0 Message accepted")
@@ -279,8 +281,9 @@ async def test_server_gone_shows_closed(start_smtp_server: Any) -> None:
         await type_line(pilot, "QUIT")
         await wait_for_pane(pilot, app, "S: 221")
         await wait_for_pane(pilot, app, "connection closed")
-        await type_line(pilot, "NOOP")
         await wait_for_pane(pilot, app, "press F5")
+        await type_line(pilot, "NOOP")
+        await wait_for_pane(pilot, app, "!! not connected")
         await pilot.press("f5")
         await wait_for(pilot, lambda: pane_text(app).count("S: 220 ") >= 3, "a new greeting")
 

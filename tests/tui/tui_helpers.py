@@ -103,4 +103,11 @@ async def wait_for_form(pilot: Pilot[Any], root: Any, selector: str) -> None:
             return False
         return all(select.is_mounted for select in root.query(Select))
 
-    await wait_for(pilot, ready, f"{selector} ready")
+    def describe() -> str:
+        selects = [(select.id, select.is_mounted) for select in root.query(Select)]
+        return f"{selector} ready (found: {bool(root.query(selector))}, selects: {selects})"
+
+    try:
+        await wait_for(pilot, ready, selector)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; {describe()}") from None

@@ -28,6 +28,7 @@ from smtpconsole.tui.messages import (
 from smtpconsole.tui.typed_auth import ChallengeAnswer, TypedAuth
 from smtpconsole.tui.widgets.command_builder import BuilderDefaults, CommandBuilder
 from smtpconsole.tui.widgets.explanation import ExplanationPanel
+from smtpconsole.tui.widgets.lesson_panel import LessonPanel
 from smtpconsole.tui.widgets.mailbox import MailboxPanel
 from smtpconsole.tui.widgets.protocol_pane import PaneLine, ProtocolPane
 from smtpconsole.tui.widgets.raw_input import RawInput
@@ -88,6 +89,9 @@ class MainScreen(Screen[None]):
                 yield ProtocolPane(id="pane")
                 yield ExplanationPanel(id="explanation")
             with Vertical(id="right"):
+                lesson = getattr(self.practice, "lesson", None)
+                if lesson is not None:
+                    yield LessonPanel.for_lesson(lesson, id="lesson")
                 yield CommandBuilder(defaults, id="builder")
                 if self.practice is not None:
                     yield MailboxPanel(id="mailbox")
@@ -145,6 +149,8 @@ class MainScreen(Screen[None]):
             self._note_event(event)
         self.query_one(ProtocolPane).append(lines)
         self._show_last_reply()
+        for panel in self.query(LessonPanel):
+            panel.observe(message.events)
 
     def _note_event(self, event: Event) -> None:
         from smtpconsole import transcript
@@ -311,6 +317,26 @@ class MainScreen(Screen[None]):
         messages = getattr(mailbox, "messages", None)
         if callable(messages):
             self.query_one(MailboxPanel).show_messages(messages())
+
+    @on(LessonPanel.Completed)
+    def _lesson_completed(self, message: LessonPanel.Completed) -> None:
+        self.notify(f"{message.title}: every step done.", title="Lesson done")
+
+    def action_choose_lesson(self) -> None:
+        if self.practice is None:
+            self.notify(
+                "Lessons run on the practice server: smtpconsole practice", severity="warning"
+            )
+            return
+        from smtpconsole.tui.screens.lesson_picker import LessonPickerScreen
+
+        current = getattr(getattr(self.practice, "lesson", None), "name", None)
+        self.app.push_screen(LessonPickerScreen(current), self._lesson_chosen)
+
+    def _lesson_chosen(self, name: str | None) -> None:
+        start_lesson = getattr(self.app, "start_lesson", None)
+        if name is not None and start_lesson is not None:
+            start_lesson(name)
 
     def on_unmount(self) -> None:
         if self._unsubscribe_mailbox is not None:

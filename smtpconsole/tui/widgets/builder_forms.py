@@ -44,10 +44,6 @@ class CommandForm(Vertical):
     def verb(self) -> str:
         return self.suggestion.verb
 
-    def can_update(self, suggestion: Suggestion) -> bool:
-        """Return True when ``update_suggestion`` can take ``suggestion`` (same verb)."""
-        return suggestion.verb == self.verb
-
     def update_suggestion(self, suggestion: Suggestion) -> None:
         """Take the new suggestion for the same verb, keeping what the user typed."""
         self.suggestion = suggestion
@@ -289,9 +285,23 @@ class AuthForm(CommandForm):
         yield _label("Password or token (masked; empty uses the profile's secret)")
         yield Input(id="secret", password=True, compact=True)
 
-    def can_update(self, suggestion: Suggestion) -> bool:
-        # A new mechanism list means a new menu, so the builder creates a new form.
-        return suggestion.mechanisms == self.suggestion.mechanisms
+    def update_suggestion(self, suggestion: Suggestion) -> None:
+        old_mechanisms = self.suggestion.mechanisms
+        super().update_suggestion(suggestion)
+        if suggestion.mechanisms != old_mechanisms:
+            self._show_mechanisms()
+
+    def _show_mechanisms(self) -> None:
+        select: Select[str] = self.query_one("#mechanism", Select)
+        if not select.is_mounted:
+            # Select.set_options needs the menu's own widgets, which exist once it is mounted.
+            self.call_after_refresh(self._show_mechanisms)
+            return
+        mechanisms = self.suggestion.mechanisms or ("PLAIN", "LOGIN")
+        current = select.value
+        select.set_options([(name, name) for name in mechanisms])
+        if isinstance(current, str) and current in mechanisms:
+            select.value = current
 
     @property
     def mechanism(self) -> str:

@@ -81,6 +81,7 @@ class CommandBuilder(Vertical):
         """The dialogue whose suggestions are shown; None until a session exists."""
         self._suggestions: list[Suggestion] = []
         self._form: CommandForm | None = None
+        self._forms: dict[str, CommandForm] = {}
         self._built = False
         self._form_lock = asyncio.Lock()
 
@@ -94,7 +95,10 @@ class CommandBuilder(Vertical):
 
     async def _build(self) -> None:
         await self.query_one("#builder-waiting").remove()
-        form_area = VerticalScroll(id="form-area")
+        form_area = VerticalScroll(
+            Static("The connection is closed: press F5 to connect again.", id="form-closed"),
+            id="form-area",
+        )
         preview = Static("", id="preview")
         preview.border_title = "Exact line"
         buttons = Horizontal(
@@ -169,31 +173,33 @@ class CommandBuilder(Vertical):
     # Forms
 
     async def _set_form(self, suggestion: Suggestion | None) -> None:
-        # The lock serialises the screen's updates and the user's highlight changes, so a form
-        # is never removed while it is still being mounted.
+        # The lock serialises the screen's updates and the user's highlight changes, so one
+        # verb never gets two forms.
         async with self._form_lock:
-            await self._replace_form(suggestion)
+            await self._show_form(suggestion)
 
-    async def _replace_form(self, suggestion: Suggestion | None) -> None:
+    async def _show_form(self, suggestion: Suggestion | None) -> None:
+        """Show the form for ``suggestion``, creating it on first use.
+
+        Forms stay mounted and are hidden when not in use, because removing a form while its
+        menus are still mounting fails inside Textual, and a hidden form keeps what was typed.
+        """
         reason = self.query_one("#suggestion-reason", Static)
         reason.update(Text(suggestion.reason, style="italic") if suggestion is not None else "")
-        old_form = self._form
-        if suggestion is not None and old_form is not None and old_form.verb == suggestion.verb:
-            if old_form.can_update(suggestion):
-                old_form.update_suggestion(suggestion)
-                self.update_preview()
-                return
-        new_form = self._create_form(suggestion, old_form) if suggestion is not None else None
-        area = self.query_one("#form-area", VerticalScroll)
-        await area.remove_children()
-        self._form = new_form
-        if new_form is not None:
-            await area.mount(new_form)
-        else:
-            await area.mount(Static("The connection is closed: press F5 to connect again."))
+        form = self._forms.get(suggestion.verb) if suggestion is not None else None
+        if suggestion is not None and form is None:
+            form = self._create_form(suggestion)
+            self._forms[suggestion.verb] = form
+            await self.query_one("#form-area", VerticalScroll).mount(form)
+        elif suggestion is not None and form is not None:
+            form.update_suggestion(suggestion)
+        for other in self._forms.values():
+            other.display = other is form
+        self.query_one("#form-closed", Static).display = form is None
+        self._form = form
         self.update_preview()
 
-    def _create_form(self, suggestion: Suggestion, old_form: CommandForm | None) -> CommandForm:
+    def _create_form(self, suggestion: Suggestion) -> CommandForm:
         from smtpconsole.tui.widgets.builder_forms import (
             AuthForm,
             MailForm,
@@ -211,11 +217,7 @@ class CommandBuilder(Vertical):
         if cls is RcptForm:
             return RcptForm(suggestion, defaults.rcpt_to)
         if cls is AuthForm:
-            # A form rebuilt for a new mechanism list keeps the user name typed so far.
-            username = defaults.username
-            if isinstance(old_form, AuthForm) and old_form.is_mounted:
-                username = old_form.username
-            return AuthForm(suggestion, username)
+            return AuthForm(suggestion, defaults.username)
         return cls(suggestion)
 
     @on(Input.Changed)

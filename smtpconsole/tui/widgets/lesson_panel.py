@@ -1,0 +1,142 @@
+"""The lesson panel: the steps of a practice lesson, the current instruction, and feedback.
+
+The panel holds a ``LessonProgress`` and feeds it every transcript event the main screen receives.
+Which step is done and what a mistake means come from the lesson; the panel only displays them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from smtpconsole.practice.lesson_types import Lesson
+    from smtpconsole.practice.lessons import LessonProgress
+    from smtpconsole.transcript import Event
+
+LESSON_HELP = """\
+## Lesson
+
+The steps of the practice lesson: `✔` done, `–` skipped (optional), `▶` the current step, with
+its full instruction. Below them, what the lesson says about your last commands: why a step
+worked, or what a mistake means. Type the commands in the raw input or use the guided commands.
+
+- **F12** (or the palette's `practice: choose lesson`) picks another lesson.
+"""
+
+MARK_DONE = "✔"
+MARK_SKIPPED = "–"
+MARK_CURRENT = "▶"
+_STEP_STYLES = {MARK_DONE: "green", MARK_SKIPPED: "dim", MARK_CURRENT: "bold", "": "dim"}
+
+
+class LessonPanel(Static):
+    """Title, step list, current instruction and the lesson's latest feedback."""
+
+    HELP = LESSON_HELP
+    DEFAULT_CSS: ClassVar[str] = """
+    LessonPanel {
+        height: auto;
+        max-height: 20;
+        border: round $warning;
+        border-title-color: $text-warning;
+        padding: 0 1;
+    }
+    """
+
+    class Completed(Message):
+        """The user finished every step of the lesson."""
+
+        def __init__(self, title: str) -> None:
+            super().__init__()
+            self.title = title
+
+    def __init__(self, progress: LessonProgress, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.progress = progress
+        self.skipped: set[int] = set()
+        """Indices of optional steps that the user passed over by doing the next one."""
+        lesson = progress.lesson
+        self.feedback: list[str] = [lesson.intro]
+        """Messages of the last events that produced any, oldest first."""
+
+    @classmethod
+    def for_lesson(cls, lesson: Lesson, *, id: str | None = None) -> LessonPanel:
+        """Return a panel that follows ``lesson`` from its first step."""
+        from smtpconsole.practice.lessons import LessonProgress
+
+        return cls(LessonProgress(lesson), id=id)
+
+    def on_mount(self) -> None:
+        self.border_title = f"Lesson: {self.progress.lesson.title}"
+        self._refresh_content()
+
+    def observe(self, events: Sequence[Event]) -> None:
+        """Feed ``events`` to the lesson in order and show what it says about them."""
+        progress = self.progress
+        was_done = progress.done
+        messages: list[str] = []
+        for event in events:
+            before = progress.index
+            messages += progress.observe(event)
+            self._note_skipped(before, progress.index)
+        shown = [message for message in messages if not self._is_instruction(message)]
+        if shown:
+            self.feedback = shown
+        if progress.done and not was_done:
+            self.feedback = [*shown, progress.lesson.outro]
+            self.post_message(self.Completed(progress.lesson.title))
+        self._refresh_content()
+
+    def _note_skipped(self, before: int, after: int) -> None:
+        # One observation moves two steps only when the user did the step after an optional one.
+        steps = self.progress.lesson.steps
+        if after - before >= 2 and steps[before].optional:
+            self.skipped.add(before)
+
+    def _is_instruction(self, message: str) -> bool:
+        """Return True for the message that repeats the instruction the step list already shows."""
+        step = self.progress.current_step
+        if step is None:
+            return message == self.progress.lesson.outro
+        return message.endswith(step.instruction)
+
+    def _refresh_content(self) -> None:
+        progress = self.progress
+        total = len(progress.lesson.steps)
+        finished = min(progress.index, total)
+        self.border_subtitle = "done" if progress.done else f"step {finished + 1} of {total}"
+        self.update(Group(*self._step_lines(), Text(""), *self._feedback_lines()))
+
+    def _step_lines(self) -> list[RenderableType]:
+        lines: list[RenderableType] = []
+        steps = self.progress.lesson.steps
+        for index, (step, mark) in enumerate(zip(steps, self.step_marks(), strict=True)):
+            line = Text(f"{mark or ' '} {index + 1}. {step.instruction}", style=_STEP_STYLES[mark])
+            if mark != MARK_CURRENT:
+                # Only the current step is shown whole; the others take one line each.
+                line.no_wrap = True
+                line.overflow = "ellipsis"
+            lines.append(line)
+        return lines
+
+    def _feedback_lines(self) -> list[RenderableType]:
+        style = "green" if self.progress.done else ""
+        return [Text(message, style=style) for message in self.feedback]
+
+    def step_marks(self) -> list[str]:
+        """Return one mark per step: ``✔`` done, ``–`` skipped, ``▶`` current, ``""`` to do."""
+        marks: list[str] = []
+        for index in range(len(self.progress.lesson.steps)):
+            if index == self.progress.index:
+                marks.append(MARK_CURRENT)
+            elif index < self.progress.index:
+                marks.append(MARK_SKIPPED if index in self.skipped else MARK_DONE)
+            else:
+                marks.append("")
+        return marks
