@@ -38,8 +38,29 @@ def resolve_secret(auth: AuthOptions, *, prompt: bool) -> str | None:
         return secret_from_keyring(auth.keyring_service, auth.username or "")
     if prompt and sys.stdin.isatty():
         for_user = f" for {auth.username}" if auth.username else ""
-        return getpass.getpass(f"Password{for_user}: ")
+        return prompt_hidden(f"Password{for_user}: ")
     return None
+
+
+_PASSWORD_ENV_HINT = (
+    "type the password and press Enter, or put it in an environment variable and give "
+    "--password-env VARIABLE"
+)
+
+
+def prompt_hidden(prompt_text: str, hint: str = _PASSWORD_ENV_HINT) -> str:
+    """Read a secret at a hidden terminal prompt; ``hint`` is given when the input ends.
+
+    Raises:
+        CredentialError: the input ended (Ctrl-D) before a line was entered.
+    """
+    try:
+        return getpass.getpass(prompt_text)
+    except EOFError:
+        if sys.stderr.isatty():
+            # End the prompt's line, so the error starts on a line of its own.
+            sys.stderr.write("\n")
+        raise CredentialError("no password entered (end of input)", hint) from None
 
 
 def secret_from_env(variable: str) -> str:
@@ -98,6 +119,11 @@ def secret_from_command(command: tuple[str, ...] | list[str]) -> str:
     value = result.stdout.rstrip("\r\n")
     if not value:
         raise CredentialError(f"password command printed nothing: {command_text}")
+    if "\n" in value or "\r" in value:
+        raise CredentialError(
+            f"password command printed several lines: {command_text}",
+            "make it print only the password, for example by piping it through `head -1`",
+        )
     return value
 
 
@@ -142,7 +168,9 @@ def read_secret(prompt_text: str, stdin: TextIO | None = None) -> str:
     """
     stream = stdin if stdin is not None else sys.stdin
     if stream.isatty():
-        return getpass.getpass(prompt_text)
+        return prompt_hidden(
+            prompt_text, "type it and press Enter, or pipe it to standard input instead"
+        )
     line = stream.readline()
     value = line.rstrip("\r\n")
     if not value:

@@ -91,7 +91,13 @@ def _is_host(host: str) -> bool:
         ipaddress.ip_address(host)
         return True
     except ValueError:
-        return bool(_HOSTNAME.match(host))
+        pass
+    # A name whose last label is digits or hex (5, 127.1, 0x7f.1) is not a DNS name: the system
+    # resolver would read it as a shortened IPv4 address such as 0.0.0.5.
+    last_label = host.rstrip(".").rsplit(".", 1)[-1]
+    if last_label.isdigit() or last_label.lower().startswith("0x"):
+        return False
+    return bool(_HOSTNAME.match(host))
 
 
 def format_target(host: str, port: int) -> str:

@@ -9,13 +9,15 @@ followed by RCPT steps and a DATA step go out together and the replies are read 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from smtpconsole.composer import compose, raw_payload
-from smtpconsole.errors import CredentialError, SmtpConsoleError
+from smtpconsole.errors import CredentialError, ScriptError, SmtpConsoleError
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.dialogue import Phase
@@ -64,6 +66,16 @@ _EXIT_OF_ACTION: dict[str, ExitCode] = {
 }
 
 
+_STAGE_NAMES: Final = {
+    "auth": "AUTH",
+    "mail": "MAIL FROM",
+    "rcpt": "RCPT TO",
+    "data": "message",
+    "bdat": "message",
+}
+"""How messages about ``smtpconsole send`` name the stage of a step."""
+
+
 class Runner:
     """Runs one scenario from connect to QUIT."""
 
@@ -75,12 +87,19 @@ class Runner:
         *,
         pipelining: bool = True,
         bdat: bool = False,
+        one_shot: bool = False,
+        prompt_password: bool = False,
     ) -> None:
         self.scenario = scenario
         self.options = options
         self.pipelining = pipelining
         self.bdat = bdat
         """Send the message of each data step with BDAT when the server offers CHUNKING."""
+        self.one_shot = one_shot
+        """The steps come from ``smtpconsole send``: messages name the stage and the send options."""
+        self.prompt_password = prompt_password
+        """Ask for a missing password at a hidden prompt when standard input is a terminal."""
+        self._secret: str | None = None
         self.last_reply: Reply | None = None
         self._listener = listener
         self._session: Session | None = None
@@ -113,7 +132,12 @@ class Runner:
         """
         from smtpconsole.session import Session
 
-        self._session = Session(self.options.connect)
+        self.prepare()
+        early_quit = self._quits_while_greeting()
+        connect = self.options.connect
+        self._session = Session(
+            dataclasses.replace(connect, manual=True) if early_quit else connect
+        )
         unsubscribe = self._session.subscribe(self._on_event)
         try:
             greeting = await self._session.connect()
@@ -121,18 +145,124 @@ class Runner:
                 raise StepFailed(
                     f"the server refused the connection: {_describe(greeting)}", ExitCode.CONNECT
                 )
-            self._finish_connect_stages()
+            if early_quit:
+                await self._greet_until_quit()
+            else:
+                self._finish_connect_stages()
             if not self._stopped:
                 await self._run_steps(self.scenario.steps)
         finally:
             await self._close()
             unsubscribe()
 
+    def prepare(self) -> None:
+        """Check what the steps need before connecting, and resolve the password.
+
+        A password command or prompt runs here, so no SMTP session waits open for it.
+
+        Raises:
+            CredentialError: an auth step has no user name or no password source, or the source
+                failed.
+            ScriptError: a message step has no sender for its From header.
+        """
+        sender: str | None = None
+        for step in self.scenario.steps:
+            if step.action == "auth":
+                self._prepare_auth(step, step.argument)
+            elif step.action == "mail":
+                sender = step.argument
+            elif step.action in _MESSAGE:
+                self._check_sender(step, step.argument, sender)
+
+    def _prepare_auth(self, step: Step, spec: AuthSpec) -> None:
+        if not (spec.username or self.options.auth.username):
+            hint = (
+                "give --user NAME"
+                if self.one_shot
+                else "set 'username' in the step, --user, or the profile's auth.username"
+            )
+            raise CredentialError(f"{self._where(step)}: no user name for AUTH", hint)
+        if spec.password is not None:
+            return
+        if spec.password_env is not None:
+            if os.environ.get(spec.password_env) is None:
+                raise CredentialError(
+                    f"{self._where(step)}: environment variable {spec.password_env} is not set",
+                    f"export {spec.password_env}=... before the run",
+                )
+            return
+        if self._secret is None:
+            self._secret = self._resolve_secret(step)
+
+    def _resolve_secret(self, step: Step) -> str:
+        from smtpconsole.credentials import resolve_secret
+
+        secret = resolve_secret(self.options.auth, prompt=self.prompt_password)
+        if secret is not None:
+            return secret
+        if self.one_shot:
+            raise CredentialError(
+                f"no password for AUTH as {self.options.auth.username}",
+                "standard input is not a terminal, so there is no prompt: give --password-env "
+                "VARIABLE, or a password source in the profile",
+            )
+        raise CredentialError(
+            f"{self._where(step)}: no password for AUTH",
+            "set password_env in the step, --password-env, or the profile's password source",
+        )
+
+    def _check_sender(self, step: Step, spec: ComposerSpec, sender: str | None) -> None:
+        if spec.is_raw or spec.mail_from or sender or self.options.mail_from:
+            return
+        hint = (
+            "give --from ADDRESS, because the null sender <> leaves the From header empty"
+            if self.one_shot
+            else "the mail step gives the null sender <>, so set 'from' in the data step"
+        )
+        raise ScriptError(f"{self._where(step)}: no address for the From header", hint)
+
+    def _quits_while_greeting(self) -> bool:
+        """True when ``quit_after`` ends the run inside what connect does without manual mode."""
+        return not self.options.connect.manual and self.scenario.quit_after in (
+            "connect",
+            "ehlo",
+            "tls",
+        )
+
+    async def _greet_until_quit(self) -> None:
+        """Do the EHLO, STARTTLS and EHLO of connect one at a time, stopping at ``quit_after``."""
+        session = self.session
+        self._stage_done("connect")
+        if self._stopped:
+            return
+        reply = await session.ehlo(source="auto")
+        self._check_stage_reply(reply, SUCCESS, "EHLO", ExitCode.CONNECT)
+        self._stage_done("ehlo")
+        if self._stopped or self.options.connect.security != "starttls":
+            self._stage_done("helo")
+            return
+        reply = await session.send_command(commands.starttls(), source="auto")
+        self._check_stage_reply(reply, Expectation(code=220), "STARTTLS", ExitCode.TLS)
+        await session.start_tls()
+        reply = await session.ehlo(source="auto")
+        self._check_stage_reply(reply, SUCCESS, "EHLO after STARTTLS", ExitCode.TLS)
+        self._stage_done("helo")
+
+    def _check_stage_reply(
+        self, reply: Reply, expectation: Expectation, command: str, exit_code: ExitCode
+    ) -> None:
+        if not expectation.matches(reply.code, reply.text):
+            raise StepFailed(
+                f"{self.scenario.path}: {command} failed: expected {expectation.describe()}, "
+                f"got {_describe(reply)}",
+                exit_code,
+            )
+
     def _finish_connect_stages(self) -> None:
         # Without manual mode the session already sent EHLO (and STARTTLS) on connect.
         stages: list[Stage] = ["connect"]
         if not self.options.connect.manual:
-            stages += ["ehlo", "tls"]
+            stages += ["ehlo", "tls", "helo"]
         for stage in stages:
             self._stage_done(stage)
 
@@ -164,8 +294,22 @@ class Runner:
             if step.action == "mail":
                 self._prepare_message(steps, index)
             await self.run_step(step)
-            self._stage_done(_STAGE_OF_ACTION.get(step.action))
+            self._stage_done(self._stage_of(steps, index))
             index += 1
+
+    def _stage_of(self, steps: Sequence[Step], index: int) -> Stage | None:
+        """Return the stage that step ``index`` completes.
+
+        An ``ehlo`` step is the last EHLO (stage ``helo``) unless a ``starttls`` step follows, and a
+        ``starttls`` step ends with its own EHLO over TLS, so it completes ``helo`` too.
+        """
+        action = steps[index].action
+        if action == "ehlo":
+            later = (step.action for step in steps[index + 1 :])
+            return "ehlo" if "starttls" in later else "helo"
+        if action == "starttls":
+            return "helo"
+        return _STAGE_OF_ACTION.get(action)
 
     def _pipeline_group(self, steps: Sequence[Step], start: int) -> list[Step]:
         """Return MAIL, its RCPTs and the data or bdat step from ``start`` when they may be
@@ -257,10 +401,8 @@ class Runner:
         mechanism_name = self._auth_mechanism(spec)
         username = spec.username or self.options.auth.username
         if not username:
-            raise CredentialError(
-                f"{self._where(step)}: no user name for AUTH {mechanism_name}",
-                "set 'username' in the step, --user, or the profile's auth.username",
-            )
+            self._prepare_auth(step, spec)
+            return
         mechanism = create_mechanism(
             mechanism_name,
             username=username,
@@ -268,7 +410,32 @@ class Runner:
             authzid=self.options.auth.authzid,
         )
         reply = await self.session.authenticate(mechanism)
-        self.check(step, reply, Expectation(code=235), ExitCode.AUTH)
+        try:
+            self.check(step, reply, Expectation(code=235), ExitCode.AUTH)
+        except StepFailed as exc:
+            hint = self._mechanism_hint(mechanism_name, reply)
+            if hint is not None and exc.exit_code is ExitCode.AUTH:
+                raise StepFailed(exc.message, exc.exit_code, hint) from None
+            raise
+
+    def _mechanism_hint(self, name: str, reply: Reply) -> str | None:
+        """Return a hint when a failed AUTH points at the mechanism rather than the password.
+
+        That is a 504 reply, a reply text such as Postfix's "no mechanism available", or a
+        mechanism missing from the EHLO reply's AUTH list.
+        """
+        capabilities = self.session.dialogue.capabilities
+        offered = capabilities.auth_mechanisms if capabilities is not None else ()
+        text = reply.text.lower()
+        if reply.code != 504 and "mechanism" not in text and (not offered or name in offered):
+            return None
+        option = "--auth" if self.one_shot else "the step's mechanism or --auth"
+        if offered:
+            return (
+                f"the server does not offer {name}; it offers {' '.join(offered)}: change {option}"
+                " or leave it out to pick one"
+            )
+        return f"the server does not offer {name}: change {option}"
 
     async def _step_mail(self, step: Step) -> None:
         await self._command(step, self._mail_line(step), SUCCESS)
@@ -385,8 +552,16 @@ class Runner:
         if message.done() and message.exception() is not None:
             return message.result()
         goodbye = asyncio.ensure_future(self.session.send_command(commands.quit()))
-        reply = await message
         self._stopped = True
+        try:
+            reply = await message
+        except BaseException:
+            # The message failed, so the reply to QUIT does not matter: stop waiting for it, and
+            # retrieve its outcome so that asyncio reports no orphaned exception.
+            goodbye.cancel()
+            with contextlib.suppress(asyncio.CancelledError, SmtpConsoleError):
+                await goodbye
+            raise
         try:
             await goodbye
         except SmtpConsoleError as exc:
@@ -445,6 +620,8 @@ class Runner:
         )
 
     def _where(self, step: Step) -> str:
+        if self.one_shot:
+            return f"{self.scenario.path} ({_STAGE_NAMES.get(step.action, step.action)})"
         return f"{self.scenario.path}: step {step.number} ({step.action})"
 
     def _diagnostic(self, text: str) -> None:
@@ -485,15 +662,9 @@ class Runner:
                     f"export {spec.password_env}=... before the run",
                 )
             return value
-        from smtpconsole.credentials import resolve_secret
-
-        secret = resolve_secret(self.options.auth, prompt=False)
-        if secret is None:
-            raise CredentialError(
-                f"{self._where(step)}: no password for AUTH",
-                "set password_env in the step, --password-env, or the profile's password source",
-            )
-        return secret
+        if self._secret is None:
+            self._secret = self._resolve_secret(step)
+        return self._secret
 
     def _payload(self, step: Step) -> bytes:
         """Return the DATA payload of a data step, and say on stderr when ``--bdat`` cannot apply.

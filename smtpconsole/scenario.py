@@ -24,6 +24,9 @@ UI toolkit and opens no connection.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -31,11 +34,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from smtpconsole.errors import ScriptError
+from smtpconsole.errors import ScriptError, UsageError
 
-Stage = Literal["connect", "ehlo", "tls", "auth", "mail", "rcpt", "data"]
-STAGES: Final[tuple[Stage, ...]] = ("connect", "ehlo", "tls", "auth", "mail", "rcpt", "data")
-"""Stages of a delivery in order; ``quit-after`` names one of them, as swaks's ``--quit-after``."""
+Stage = Literal["connect", "ehlo", "tls", "helo", "auth", "mail", "rcpt", "data"]
+STAGES: Final[tuple[Stage, ...]] = (
+    "connect",
+    "ehlo",
+    "tls",
+    "helo",
+    "auth",
+    "mail",
+    "rcpt",
+    "data",
+)
+"""Stages of a delivery in order; ``quit-after`` names one of them, as swaks's ``--quit-after``.
+
+``connect`` ends with the greeting, ``ehlo`` with the first EHLO (before STARTTLS), ``tls`` with
+STARTTLS and the EHLO over TLS, and ``helo`` with the last EHLO.
+"""
+STAGE_ALIASES: Final[dict[str, Stage]] = {"first-helo": "ehlo", "greeting": "connect"}
+"""Other names of a stage, as swaks spells them."""
+
+
+def parse_stage(text: str) -> Stage | None:
+    """Return the stage named ``text`` (a name from ``STAGES`` or an alias), or None."""
+    name = text.strip().lower()
+    if name in STAGE_ALIASES:
+        return STAGE_ALIASES[name]
+    for stage in STAGES:
+        if stage == name:
+            return stage
+    return None
+
 
 _VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
 _CODE_CLASS = re.compile(r"^([2-5])xx$", re.IGNORECASE)
@@ -262,7 +292,7 @@ def load_scenario(path: str, variables: Mapping[str, str] | None = None) -> Scen
     import yaml  # imported here so that `send`, which reads no YAML, does not load it
 
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise ScriptError(f"{path}: invalid YAML: {exc}") from None
     if isinstance(document, list):
@@ -271,6 +301,32 @@ def load_scenario(path: str, variables: Mapping[str, str] | None = None) -> Scen
         raise where.error("steps", "the file must be a mapping with a 'steps' list")
     _check_keys(document, _TOP_LEVEL_KEYS, where, "scenario")
     return _build_scenario(path, document, dict(os.environ if variables is None else variables))
+
+
+def _unique_key_loader() -> Any:
+    """Return a SafeLoader subclass that rejects a key given twice in one mapping.
+
+    PyYAML keeps the last value of a duplicate key, so ``{mail: a, mail: b}`` would silently drop
+    a step's first value.
+    """
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, str) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, str]) -> Scenario:
@@ -283,9 +339,16 @@ def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, st
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise where.error("steps", "missing or empty", "list the steps, e.g. '- send: NOOP'")
-    quit_after = document.get("quit-after")
-    if quit_after is not None and quit_after not in STAGES:
-        raise where.error("quit-after", f"unknown stage {quit_after!r}", f"use one of {STAGES}")
+    quit_after_value = document.get("quit-after")
+    quit_after = None
+    if quit_after_value is not None:
+        quit_after = parse_stage(str(quit_after_value))
+        if quit_after is None:
+            raise where.error(
+                "quit-after",
+                f"unknown stage {quit_after_value!r}",
+                f"use one of {', '.join(STAGES)}",
+            )
     security = document.get("security")
     if security is not None and security not in ("plain", "starttls", "tls"):
         raise where.error("security", f"invalid value {security!r}", "use plain, starttls or tls")
@@ -296,12 +359,44 @@ def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, st
     return Scenario(
         path=path,
         steps=tuple(parse_step(i, raw, path, variables) for i, raw in enumerate(steps, 1)),
-        target=expand(str(target), variables, where, "target") if target is not None else None,
+        target=_parse_target(target, where, variables) if target is not None else None,
         security=security,
         manual=manual,
         quit_after=quit_after,
         variables={str(name): str(value) for name, value in own.items()},
     )
+
+
+def _parse_target(value: Any, where: _Where, variables: Mapping[str, str]) -> str:
+    """Check ``target:``: a string host, host:port or [v6addr]:port.
+
+    A bare number such as ``5`` is rejected, because the system resolver reads it as the IPv4
+    address 0.0.0.5; so is any host whose last label is numeric without being an IPv4 address.
+    """
+    from smtpconsole.options import parse_target
+
+    hint = "write host, host:port or [v6addr]:port as a string, e.g. 127.0.0.1:2525"
+    if not isinstance(value, str):
+        raise where.error(
+            "target", f"expected a string host[:port], got {type(value).__name__} {value!r}", hint
+        )
+    text = expand(value, variables, where, "target")
+    try:
+        host = parse_target(text).host
+    except UsageError as exc:
+        raise where.error("target", exc.message, hint) from None
+    if ":" not in host and _looks_numeric(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            problem = f"{host!r} is neither a host name nor an address"
+            raise where.error("target", problem, hint) from None
+    return text
+
+
+def _looks_numeric(host: str) -> bool:
+    last = host.rstrip(".").rsplit(".", 1)[-1].lower()
+    return last.isdigit() or (last.startswith("0x") and len(last) > 2)
 
 
 def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]) -> Step:
@@ -312,10 +407,12 @@ def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]
     if not isinstance(raw, dict):
         raise where.error("step", f"expected a mapping such as '- send: NOOP', got {raw!r}")
     actions = [key for key in raw if key in ACTIONS and not (key == "expect" and len(raw) > 1)]
+    if not actions:
+        _raise_unknown_action(raw, where)
     if len(actions) != 1:
         raise where.error(
             "step",
-            f"expected exactly one action, found {actions or 'none'}",
+            f"expected exactly one action, found {actions}",
             f"actions: {', '.join(ACTIONS)}",
         )
     action = str(actions[0])
@@ -328,13 +425,51 @@ def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]
     return Step(number, action, argument, expect)
 
 
+def _raise_unknown_action(raw: Mapping[Any, Any], where: _Where) -> None:
+    unknown = [str(key) for key in raw if key != "expect"]
+    if not unknown:
+        raise where.error("step", "no action", f"actions: {', '.join(ACTIONS)}")
+    name = unknown[0]
+    close = difflib.get_close_matches(name, ACTIONS, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"actions: {', '.join(ACTIONS)}"
+    raise where.error("step", f"unknown action {name!r}", hint)
+
+
 _Parser = Callable[[Any, _Where, Mapping[str, str]], Any]
+_LINE_BREAKS: Final = (("\r", "CR"), ("\n", "LF"), ("\0", "NUL"))
+MAX_PAUSE_SECONDS: Final = 3600.0
+"""Longest ``pause`` step; a longer wait is almost always a typo such as 1e9."""
+
+
+def _check_line(text: str, where: _Where, field_name: str) -> str:
+    """Reject CR, LF and NUL, which would end a command line early or corrupt it."""
+    for char, label in _LINE_BREAKS:
+        if char in text:
+            raise where.error(
+                field_name,
+                f"contains {label}, which would split the line sent to the server",
+                "write one command per step",
+            )
+    return text
+
+
+def _scalar_text(value: Any, where: _Where, field_name: str, expected: str) -> str:
+    """Return a YAML string value. Numbers, mappings and lists are rejected."""
+    if not isinstance(value, str):
+        raise where.error(
+            field_name, f"expected {expected} as a string, got {type(value).__name__} {value!r}"
+        )
+    return value
 
 
 def _parse_text(value: Any, where: _Where, variables: Mapping[str, str]) -> str:
+    field_name = str(where.action)
     if value is None or isinstance(value, (dict, list)):
-        raise where.error(str(where.action), f"expected a line of text, got {value!r}")
-    return expand(str(value), variables, where, str(where.action))
+        raise where.error(field_name, f"expected a line of text, got {value!r}")
+    if isinstance(value, bool):
+        raise where.error(field_name, f"expected a line of text, got {value!r}", "quote it")
+    text = expand(str(value), variables, where, field_name)
+    return _check_line(text, where, field_name)
 
 
 def _parse_optional_text(value: Any, where: _Where, variables: Mapping[str, str]) -> str | None:
@@ -351,42 +486,84 @@ def _parse_nothing(value: Any, where: _Where, variables: Mapping[str, str]) -> N
 
 
 def _parse_addresses(value: Any, where: _Where, variables: Mapping[str, str]) -> tuple[str, ...]:
+    field_name = str(where.action)
     items = value if isinstance(value, list) else [value]
-    if not items or any(item is None or isinstance(item, (dict, list)) for item in items):
-        raise where.error(
-            str(where.action), f"expected an address or a list of them, got {value!r}"
-        )
-    return tuple(expand(str(item), variables, where, str(where.action)) for item in items)
+    if not items:
+        raise where.error(field_name, "expected an address or a list of them, got an empty list")
+    addresses = []
+    for item in items:
+        text = _scalar_text(item, where, field_name, "an address")
+        address = expand(text, variables, where, field_name)
+        _check_address(address, where, field_name, allow_empty=False)
+        addresses.append(address)
+    return tuple(addresses)
 
 
 def _parse_mail(value: Any, where: _Where, variables: Mapping[str, str]) -> str:
     if value is None:
         return ""
-    return _parse_text(value, where, variables)
+    address = expand(_scalar_text(value, where, "mail", "an address"), variables, where, "mail")
+    _check_address(address, where, "mail", allow_empty=True)
+    return address
+
+
+def _check_address(address: str, where: _Where, field_name: str, *, allow_empty: bool) -> None:
+    from smtpconsole.protocol import commands
+    from smtpconsole.protocol.errors import LocalProtocolError
+
+    try:
+        if allow_empty:
+            commands.mail(address)
+        else:
+            commands.rcpt(address)
+    except LocalProtocolError as exc:
+        raise where.error(field_name, exc.message) from None
 
 
 def _parse_pause(value: Any, where: _Where, variables: Mapping[str, str]) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise where.error("pause", f"expected seconds as a number >= 0, got {value!r}")
-    return float(value)
+    problem = f"expected seconds as a number from 0 to {MAX_PAUSE_SECONDS:g}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise where.error("pause", problem)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise where.error("pause", problem) from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_PAUSE_SECONDS:
+        raise where.error("pause", problem)
+    return seconds
 
 
 def _parse_auth(value: Any, where: _Where, variables: Mapping[str, str]) -> AuthSpec:
     if value in (None, {}, True):
         return AuthSpec()
     if isinstance(value, str):
-        return AuthSpec(mechanism=expand(value, variables, where, "auth").upper())
+        mechanism = expand(value, variables, where, "auth").upper()
+        return AuthSpec(mechanism=_check_mechanism(mechanism, where, "auth"))
     if not isinstance(value, dict):
         raise where.error("auth", f"expected a mapping such as {{mechanism: PLAIN}}, got {value!r}")
     _check_keys(value, {"mechanism", "username", "password", "password_env"}, where, "auth")
     fields = {
-        key: expand(str(value[key]), variables, where, f"auth.{key}")
+        key: _check_line(
+            expand(str(value[key]), variables, where, f"auth.{key}"), where, f"auth.{key}"
+        )
         for key in ("mechanism", "username", "password", "password_env")
         if value.get(key) is not None
     }
     if "mechanism" in fields:
-        fields["mechanism"] = fields["mechanism"].upper()
+        fields["mechanism"] = _check_mechanism(fields["mechanism"].upper(), where, "auth.mechanism")
     return AuthSpec(**fields)
+
+
+def _check_mechanism(name: str, where: _Where, field_name: str) -> str:
+    from smtpconsole.protocol.sasl import SUPPORTED_MECHANISMS
+
+    if name not in SUPPORTED_MECHANISMS:
+        raise where.error(
+            field_name,
+            f"unknown SASL mechanism {name!r}",
+            f"use one of {', '.join(SUPPORTED_MECHANISMS)}",
+        )
+    return name
 
 
 _COMPOSER_KEYS: Final = {
@@ -407,7 +584,8 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
     if value is None or value == {}:
         return ComposerSpec()
     if isinstance(value, str):
-        return ComposerSpec(raw_file=expand(value, variables, where, str(where.action)))
+        path = expand(value, variables, where, str(where.action))
+        return ComposerSpec(raw_file=_check_readable(path, where, str(where.action)))
     if not isinstance(value, dict):
         raise where.error(
             str(where.action), f"expected a composer mapping or a file, got {value!r}"
@@ -433,6 +611,18 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
     headers = value.get("headers") or {}
     if not isinstance(headers, dict):
         raise where.error("data.headers", "expected a mapping of Header-Name: value")
+    raw_file = text("file")
+    if raw_file is not None:
+        _check_readable(raw_file, where, "data.file")
+    for attachment in texts("attachments"):
+        _check_readable(attachment, where, "data.attachments")
+    for key in ("from", "subject"):
+        item = text(key)
+        if item is not None:
+            _check_line(item, where, f"data.{key}")
+    for key in ("to", "cc"):
+        for item in texts(key):
+            _check_line(item, where, f"data.{key}")
     return ComposerSpec(
         mail_from=text("from"),
         to=texts("to"),
@@ -440,14 +630,37 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
         subject=text("subject"),
         body=body,
         attachments=texts("attachments"),
-        headers=tuple(
-            (str(name), expand(str(item), variables, where, f"data.headers.{name}"))
-            for name, item in headers.items()
-        ),
-        raw_file=text("file"),
+        headers=_parse_headers(headers, where, variables),
+        raw_file=raw_file,
         raw=text("raw"),
         chunk_size=_parse_chunk_size(value.get("chunk_size"), where),
     )
+
+
+_HEADER_NAME: Final = re.compile(r"^[!-9;-~]+$")
+"""RFC 5322 section 2.2: a field name is printable US-ASCII except the colon."""
+
+
+def _parse_headers(
+    headers: Mapping[Any, Any], where: _Where, variables: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    parsed = []
+    for name, item in headers.items():
+        field_name = f"data.headers.{name}"
+        if not _HEADER_NAME.match(str(name)):
+            raise where.error(
+                field_name, "invalid header name", "use printable ASCII without spaces or ':'"
+            )
+        value = expand(str(item), variables, where, field_name)
+        parsed.append((str(name), _check_line(value, where, field_name)))
+    return tuple(parsed)
+
+
+def _check_readable(path: str, where: _Where, field_name: str) -> str:
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        state = "not a readable file" if os.path.exists(path) else "not found"
+        raise where.error(field_name, f"{path}: {state}", "check the path")
+    return path
 
 
 def _parse_chunk_size(value: Any, where: _Where) -> int | None:

@@ -101,13 +101,20 @@ MAX_SHOWN_MESSAGE_LINES = 100
 class EventPrinter:
     """Writes each transcript event to a stream as text lines or as one JSON object per line."""
 
-    def __init__(self, stream: TextIO, json_output: bool) -> None:
+    def __init__(self, stream: TextIO, json_output: bool, *, warnings_only: bool = False) -> None:
+        """Args:
+        warnings_only: leave out advice of level info, which guides a user typing at the
+            console ("MAIL FROM comes next"); warnings and errors are still printed.
+        """
         self._stream = stream
         self._json = json_output
+        self._warnings_only = warnings_only
 
     def __call__(self, event: Event) -> None:
-        from smtpconsole.transcript import LineSent, event_to_json, format_event
+        from smtpconsole.transcript import AdviceGiven, LineSent, event_to_json, format_event
 
+        if self._warnings_only and isinstance(event, AdviceGiven) and event.advice.level == "info":
+            return
         if self._json:
             self._stream.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
             return
@@ -149,8 +156,12 @@ def report_error(error: BaseException, stream: TextIO | None = None) -> ExitCode
     stream = stream or sys.stderr
     message = error.message if isinstance(error, SmtpConsoleError) else f"{error}"
     hint = error.hint if isinstance(error, SmtpConsoleError) else None
-    if isinstance(error, LocalProtocolError) and error.field:
-        message = f"invalid {error.field}: {error.message}"
+    if (
+        isinstance(error, LocalProtocolError)
+        and error.field
+        and not message.startswith(("invalid", error.field))
+    ):
+        message = f"invalid {error.field}: {message}"
     for line in format_error_lines(message, hint):
         stream.write(line + "\n")
     stream.write(f"smtpconsole: exit code {int(code)} ({code.name.lower()})\n")
@@ -194,12 +205,16 @@ def run_from_args(args: argparse.Namespace) -> int:
 
     When neither TARGET nor ``--profile`` is given, the scenario's ``target`` key takes the place
     of TARGET, so that connection options on the command line (``--ca-file``, ``--sni``) apply.
+    Its ``security`` key then applies too, unless ``--plain``, ``--starttls`` or ``--tls`` is given.
     """
     from smtpconsole.arguments import console_options_from_args
 
     try:
         if not args.target and not args.profile:
-            args.target = load_scenario(args.scenario).target
+            scenario = load_scenario(args.scenario)
+            args.target = scenario.target
+            if getattr(args, "security", None) is None and scenario.security is not None:
+                args.security = scenario.security
         options = console_options_from_args(args) if args.target or args.profile else None
     except SmtpConsoleError as exc:
         return report_error(exc)
@@ -214,17 +229,29 @@ def run_steps(
     stdout: TextIO | None = None,
     pipelining: bool = True,
     bdat: bool = False,
+    one_shot: bool = False,
 ) -> int:
     """Connect, run every step and close; return the exit code.
 
     Args:
         pipelining: group MAIL, RCPT and DATA when the server offers PIPELINING.
         bdat: send the message of data steps with BDAT when the server offers CHUNKING.
+        one_shot: the steps come from ``smtpconsole send``: a missing password is asked for at a
+            hidden prompt when standard input is a terminal, messages name stages instead of
+            steps, and advice meant for an interactive console is left out of the transcript.
     """
     from smtpconsole.runner import Runner
 
-    printer = EventPrinter(stdout or sys.stdout, json_output)
-    runner = Runner(scenario, options, printer, pipelining=pipelining, bdat=bdat)
+    printer = EventPrinter(stdout or sys.stdout, json_output, warnings_only=one_shot)
+    runner = Runner(
+        scenario,
+        options,
+        printer,
+        pipelining=pipelining,
+        bdat=bdat,
+        one_shot=one_shot,
+        prompt_password=one_shot and sys.stdin.isatty(),
+    )
     try:
         asyncio.run(runner.run())
     except (SmtpConsoleError, LocalProtocolError, RemoteProtocolError, OSError) as exc:

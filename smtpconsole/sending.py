@@ -8,12 +8,26 @@ Textual nor prompt_toolkit.
 from __future__ import annotations
 
 import argparse
+import email.utils
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from smtpconsole.errors import SmtpConsoleError, UsageError
 from smtpconsole.options import ConsoleOptions
-from smtpconsole.scenario import STAGES, AuthSpec, ComposerSpec, Scenario, Stage, Step
+from smtpconsole.protocol import commands
+from smtpconsole.protocol.errors import LocalProtocolError
+from smtpconsole.scenario import (
+    STAGE_ALIASES,
+    STAGES,
+    AuthSpec,
+    ComposerSpec,
+    Scenario,
+    Stage,
+    Step,
+    parse_stage,
+)
 from smtpconsole.script import report_error, run_steps
 
 DEFAULT_BODY = "This is a test message sent by smtpconsole.\n"
@@ -58,28 +72,120 @@ def send(options: ConsoleOptions, request: SendRequest) -> int:
         request.json_output,
         pipelining=request.pipelining,
         bdat=request.bdat,
+        one_shot=True,
     )
 
 
 def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenario:
     """Return the steps of a send: auth when a user name is set, then mail, rcpt and data.
 
+    ``--from`` and ``--to`` may carry a display name (``Name <addr@domain>``): the headers keep it
+    and the envelope gets the bare address.
+
     Raises:
-        UsageError: no recipient, or a body file that cannot be read.
+        UsageError: no recipient, an invalid address or header, or a file that cannot be read.
     """
-    recipients = request.to + request.cc + request.bcc
-    if not recipients:
+    if not request.to + request.cc + request.bcc:
         raise UsageError(
             "no recipient",
             "give --to ADDRESS (repeat it for more recipients), or set envelope.rcpt_to in the profile",
         )
+    sender = envelope_address(request.mail_from, "--from", allow_empty=True)
+    recipients = tuple(
+        envelope_address(address, option)
+        for option, addresses in (
+            ("--to", request.to),
+            ("--cc", request.cc),
+            ("--bcc", request.bcc),
+        )
+        for address in addresses
+    )
+    check_files(request)
+    for name, value in request.headers:
+        check_header(name, value)
     steps: list[Step] = []
     if options.auth.username:
         steps.append(Step(len(steps) + 1, "auth", AuthSpec()))
-    steps.append(Step(len(steps) + 1, "mail", request.mail_from))
+    steps.append(Step(len(steps) + 1, "mail", sender))
     steps.append(Step(len(steps) + 1, "rcpt", recipients))
     steps.append(Step(len(steps) + 1, "data", _message_spec(request)))
     return Scenario(path=SCENARIO_NAME, steps=tuple(steps), quit_after=request.quit_after)
+
+
+def envelope_address(text: str, option: str, *, allow_empty: bool = False) -> str:
+    """Return the bare address of ``text``, which may be ``Name <addr@domain>``.
+
+    Raises:
+        UsageError: the address contains CR, LF or NUL, or is not a valid envelope address.
+    """
+    for char, label in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
+        if char in text:
+            raise UsageError(f"invalid {option} {text!r}: contains {label}", _ADDRESS_HINT)
+    address = text.strip()
+    if "<" in address and not address.startswith("<"):
+        _, address = email.utils.parseaddr(address)
+        if not address:
+            raise UsageError(f"invalid {option} {text!r}", _ADDRESS_HINT)
+    try:
+        if allow_empty:
+            commands.mail(address)
+        else:
+            commands.rcpt(address)
+    except LocalProtocolError as exc:
+        raise UsageError(
+            f"invalid {option} {text!r}: {_without_field(exc)}", _ADDRESS_HINT
+        ) from None
+    return address
+
+
+_ADDRESS_HINT = "write addr@domain or 'Name <addr@domain>'"
+
+
+def _without_field(error: LocalProtocolError) -> str:
+    """Return the error's text without the field name it starts with, which the caller gives."""
+    text = error.message
+    if error.field and text.startswith(error.field):
+        text = text[len(error.field) :].lstrip()
+        if error.value is not None and text.startswith(repr(error.value)):
+            text = text[len(repr(error.value)) :].lstrip()
+    return text
+
+
+def check_files(request: SendRequest) -> None:
+    """Check that every file the send reads exists and is readable, before connecting.
+
+    Raises:
+        UsageError: a file is missing or unreadable.
+    """
+    files = [("--attach", path) for path in request.attachments]
+    if request.data_file is not None:
+        files.append(("--data-file", request.data_file))
+    if request.body_file is not None:
+        files.append(("--body-file", request.body_file))
+    for option, path in files:
+        if not Path(path).is_file():
+            state = "is not a file" if Path(path).exists() else "not found"
+            raise UsageError(f"{option} {path}: {state}", "check the file path")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{option} {path}: permission denied", "check the file permissions")
+
+
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
+"""RFC 5322 section 2.2: a field name is printable US-ASCII except the colon."""
+
+
+def check_header(name: str, value: str) -> None:
+    """Check a ``--header``: a valid field name, and a value without CR, LF or NUL.
+
+    Raises:
+        UsageError: the name or value is invalid.
+    """
+    hint = "write --header 'Name: value', e.g. --header 'X-Test: 1'"
+    if not _HEADER_NAME.match(name):
+        raise UsageError(f"invalid --header name {name!r}", hint)
+    for char, label in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
+        if char in value:
+            raise UsageError(f"invalid --header {name}: the value contains {label}", hint)
 
 
 def _message_spec(request: SendRequest) -> ComposerSpec:
@@ -103,6 +209,14 @@ def _message_spec(request: SendRequest) -> ComposerSpec:
         attachments=request.attachments,
         headers=request.headers,
     )
+
+
+def _stage_argument(text: str) -> Stage:
+    stage = parse_stage(text)
+    if stage is None:
+        names = ", ".join([*STAGES, *STAGE_ALIASES])
+        raise argparse.ArgumentTypeError(f"invalid stage {text!r}: use one of {names}")
+    return stage
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -173,9 +287,13 @@ def add_send_arguments(
     _add_message_arguments(parser)
     parser.add_argument(
         "--quit-after",
-        choices=STAGES,
+        type=_stage_argument,
         metavar="STAGE",
-        help=f"send QUIT after this stage: {', '.join(STAGES)}",
+        help=(
+            "send QUIT after this stage, as swaks --quit-after: connect (the greeting, no EHLO), "
+            "ehlo or first-helo (the first EHLO, before STARTTLS), tls (STARTTLS and the EHLO "
+            "over TLS), helo (the last EHLO), auth, mail, rcpt, data"
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print the dialogue as JSON Lines")
     parser.add_argument(

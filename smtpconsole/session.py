@@ -232,7 +232,28 @@ class Session:
             self._implicit_tls_started(transport, verify)
         self._start_reader(self._conn)
         self._start_keepalive()
-        return await self.read_reply()
+        return await self._read_greeting()
+
+    async def _read_greeting(self) -> Reply:
+        """Return the greeting; a timeout gets a hint about the port's protocol.
+
+        Raises:
+            ReadTimeout: no greeting within ``options.read_timeout``.
+        """
+        try:
+            return await self.read_reply()
+        except ReadTimeout as exc:
+            if self.options.security == "tls":
+                hint = (
+                    "the port may expect STARTTLS or plain SMTP (try --starttls or --plain), "
+                    "or it is not an SMTP port"
+                )
+            else:
+                hint = (
+                    "the port may expect implicit TLS (try --tls, usual on port 465), or it is "
+                    "not an SMTP port; raise --timeout if the server is slow to greet"
+                )
+            raise ReadTimeout(f"no greeting: {exc.message}", hint) from None
 
     async def _open_transport(self, implicit_tls: bool, verify: bool | None) -> Transport:
         options = self.options
@@ -926,7 +947,15 @@ class Session:
         if conn is None or conn.ended:
             await self._drop_connection()
             return
-        quit_allowed = not (self.dialogue.in_data or self.dialogue.awaiting_auth_response)
+        # A QUIT already sent, pipelined after a message, must not be followed by another one.
+        # Without a greeting the server has not spoken yet, and the client must not talk first
+        # (RFC 5321 section 3.1).
+        quit_allowed = not (
+            self.dialogue.in_data
+            or self.dialogue.awaiting_auth_response
+            or self.dialogue.greeting is None
+            or self._quit_sent()
+        )
         if quit_allowed and self.dialogue.phase not in (Phase.CLOSED, Phase.TLS_PENDING):
             timeout = min(self.options.read_timeout, QUIT_TIMEOUT_SECONDS)
             with contextlib.suppress(TransportError):

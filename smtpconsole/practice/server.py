@@ -10,7 +10,9 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import os
 import secrets
+import select
 import shlex
 import shutil
 import signal
@@ -310,11 +312,54 @@ class PracticeServer:
         ]
 
 
-def _print_message(out: TextIO, lock: threading.Lock, message: StoredMessage) -> None:
-    with lock:
-        print(f"Accepted {message.summary()}", file=out, flush=True)
-        for warning in message.warnings:
-            print(f"  warning: {warning}", file=out, flush=True)
+class _Output:
+    """Printer of serve_only's lines, which stops the server once the reader has gone (``| head -1``)."""
+
+    def __init__(self, stream: TextIO, stop: threading.Event) -> None:
+        self.stream = stream
+        self.broken = False
+        self._stop = stop
+        self._lock = threading.Lock()
+
+    def write_lines(self, *lines: str) -> None:
+        with self._lock:
+            if self.broken:
+                return
+            try:
+                for line in lines:
+                    print(line, file=self.stream, flush=True)
+            except BrokenPipeError:
+                self.broken = True
+                self._stop.set()
+
+    def check_reader(self) -> None:
+        """Mark the output broken when it is a pipe whose reader has exited (POLLERR on Linux)."""
+        if self.broken or not hasattr(select, "poll"):
+            return
+        try:
+            poller = select.poll()
+            poller.register(self.stream.fileno(), select.POLLOUT)
+            events = poller.poll(0)
+        except (OSError, ValueError, AttributeError):
+            return
+        if any(mask & select.POLLERR for _, mask in events):
+            self.broken = True
+            self._stop.set()
+
+    def print_message(self, message: StoredMessage) -> None:
+        warnings = [f"  warning: {warning}" for warning in message.warnings]
+        self.write_lines(f"Accepted {message.summary()}", *warnings)
+
+    def detach_broken_stdout(self) -> None:
+        """Point a broken standard output at /dev/null, so the flush at exit raises nothing."""
+        if not self.broken or self.stream is not sys.stdout:
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
 
 def serve_only(
@@ -324,7 +369,10 @@ def serve_only(
     rules: PracticeRules | None = None,
     out: TextIO | None = None,
 ) -> int:
-    """Run the practice server in the foreground until Ctrl-C or SIGTERM; return exit code 0.
+    """Run the practice server in the foreground until Ctrl-C, SIGTERM or SIGHUP; return 0.
+
+    When standard output is closed by its reader (``serve-only | head -1``), the server stops too,
+    quietly, and still returns 0.
 
     Args:
         port: TCP port; a free one when None.
@@ -335,42 +383,43 @@ def serve_only(
     Raises:
         UsageError: the port is in use.
     """
-    stream = out or sys.stdout
     server_rules = replace(rules or PracticeRules(), idle_timeout=idle_timeout)
     server = PracticeServer(port, server_rules)
     stop = threading.Event()
-    print_lock = threading.Lock()
-    server.subscribe(lambda message: _print_message(stream, print_lock, message))
+    output = _Output(out or sys.stdout, stop)
+    server.subscribe(output.print_message)
     server.start()
     restore = _install_stop_handlers(stop)
     try:
-        with print_lock:
-            print("\n".join(server.describe()), file=stream, flush=True)
-            print("Press Ctrl-C to stop.", file=stream, flush=True)
+        output.write_lines(*server.describe(), "Press Ctrl-C to stop.")
         while not stop.wait(0.5):
-            pass
+            output.check_reader()
     except KeyboardInterrupt:
         pass
     finally:
         restore()
         server.stop()
-    print(
-        f"Practice server stopped; {len(server.mailbox)} message(s) accepted.",
-        file=stream,
-        flush=True,
-    )
+    output.write_lines(f"Practice server stopped; {len(server.mailbox)} message(s) accepted.")
+    output.detach_broken_stdout()
     return 0
 
 
 def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
-    """Make SIGINT and SIGTERM set ``stop``; return a function that restores the old handlers."""
+    """Make SIGINT, SIGTERM and SIGHUP set ``stop``; return a function that restores the old handlers.
+
+    SIGHUP arrives when the terminal closes; stopping on it lets the server delete its temporary
+    certificate folder.
+    """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = [signal.SIGINT, signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):
+        signals.append(signal.SIGHUP)
+    previous = {sig: signal.signal(sig, handle) for sig in signals}
 
     def restore() -> None:
         for sig, handler in previous.items():

@@ -145,3 +145,22 @@ def test_provider_hint_no_match() -> None:
     assert provider_hint(235, "smtp.gmail.com") is None
     assert provider_hint(535, "notgmail.com") is None
     assert provider_hint(535, None) is None
+
+
+def test_prompt_end_of_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    def end_of_input(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", end_of_input)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    with pytest.raises(CredentialError, match=r"no password entered \(end of input\)"):
+        resolve_secret(AuthOptions(username="u"), prompt=True)
+    with pytest.raises(CredentialError, match="end of input"):
+        read_secret("x: ", Terminal())
+
+
+def test_command_several_lines_rejected() -> None:
+    command = (sys.executable, "-c", "print('first'); print('second')")
+    with pytest.raises(CredentialError, match="printed several lines") as caught:
+        resolve_secret(AuthOptions(password_command=command), prompt=False)
+    assert "head -1" in (caught.value.hint or "")

@@ -252,3 +252,23 @@ def test_ses_region_of_host() -> None:
 def test_ses_regions_unique() -> None:
     assert len(set(SES_SMTP_REGIONS)) == len(SES_SMTP_REGIONS)
     assert tokens.READ_FROM_STDIN not in SES_SMTP_REGIONS
+
+
+def test_token_prompt_end_of_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtpconsole.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def end_of_input(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", end_of_input)
+    assert main(["token", "plain", "--user", "u"]) == 1
+    error = capsys.readouterr().err
+    assert "no password entered (end of input)" in error
+    assert "Traceback" not in error

@@ -182,3 +182,25 @@ def test_cli_serve_only_stops_on_sigint() -> None:
             server.process.kill()
     assert code == 0
     assert "Practice server stopped" in rest
+
+
+def test_sighup_stops_and_cleans_up(serve_only_process: ServeOnly) -> None:
+    code, rest = serve_only_process.stop(signal.SIGHUP)
+    assert code == 0
+    assert "Practice server stopped" in rest
+    assert not Path(serve_only_process.ca_file).exists()
+
+
+def test_closed_stdout_stops_quietly(tmp_path: Path) -> None:
+    # The shell pipeline `serve-only | head -1`: the reader exits after the first line.
+    command = f"{sys.executable} -m smtpconsole practice --serve-only | head -1"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=15, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Practice SMTP server listening on 127.0.0.1:")
+    assert "Traceback" not in result.stderr
+    assert "BrokenPipeError" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -59,3 +59,34 @@ async def test_close_mid_reply_is_connection_lost(tmp_path: Path) -> None:
 )
 def test_exit_code_mapping(error: BaseException, code: ExitCode) -> None:
     assert exit_code_for(error) == code
+
+
+async def test_silent_greeting_sends_nothing(tmp_path: Path) -> None:
+    import time
+
+    async with serve(silent_script(greet=False)) as server:
+        connect = ConnectOptions("127.0.0.1", server.port, security="starttls", read_timeout=0.5)
+        printer = EventPrinter(io.StringIO(), json_output=False)
+        scenario = load_scenario(scenario_file(tmp_path), {})
+        runner = Runner(scenario, ConsoleOptions(connect), printer)
+        started = time.monotonic()
+        with pytest.raises(ReadTimeout) as caught:
+            await runner.run()
+        elapsed = time.monotonic() - started
+    assert bytes(server.received) == b""
+    assert "no greeting" in caught.value.message
+    assert "--tls" in (caught.value.hint or "")
+    assert elapsed < 0.9
+
+
+def test_report_error_says_invalid_once() -> None:
+    from smtpconsole.protocol.errors import LocalProtocolError
+    from smtpconsole.script import report_error
+
+    stream = io.StringIO()
+    error = LocalProtocolError("invalid From: contains CR", field="From", value="a\r")
+    assert report_error(error, stream) == ExitCode.USAGE
+    assert "smtpconsole: error: invalid From: contains CR\n" in stream.getvalue()
+    stream = io.StringIO()
+    report_error(LocalProtocolError("contains LF", field="password", value="x"), stream)
+    assert "error: invalid password: contains LF\n" in stream.getvalue()

@@ -156,3 +156,35 @@ steps:
     assert out.count("C: EHLO client.test") == 2
     assert "== TLS started" in out
     assert "S: 235 2.7.0 Authentication successful" in out
+
+
+def test_postfix_unoffered_mechanism_hint(
+    postfix: Any, peer_password: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = options_for(postfix)
+    options = ConsoleOptions(
+        connect=options.connect,
+        auth=AuthOptions(
+            username=postfix.user, password_env="PEER_PASSWORD", mechanism="SCRAM-SHA-256"
+        ),
+    )
+    code = send(options, SendRequest(postfix.user + "@" + postfix.tls_name, ("x@example.com",)))
+    _, err = capsys.readouterr()
+    assert code == ExitCode.AUTH
+    assert "does not offer SCRAM-SHA-256" in err
+    assert "user name and password" not in err
+
+
+def test_postfix_greeting_timeout_on_implicit_tls_port(
+    postfix: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
+    connect = ConnectOptions(postfix.host, postfix.tls_port, tls=tls, read_timeout=1.0)
+    started = time.monotonic()
+    code = send(ConsoleOptions(connect=connect), SendRequest("a@example.com", ("b@example.com",)))
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert code == ExitCode.TIMEOUT
+    assert "--tls" in err
+    assert "C: " not in out
+    assert elapsed < 1.8

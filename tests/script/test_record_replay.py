@@ -64,3 +64,30 @@ def test_recorded_session_replays_green(
     assert len(server.messages) == 2
     assert server.messages[1].content == server.messages[0].content
     assert b"\r\n.dot line\r\n" in server.messages[1].content
+
+
+def test_recorded_implicit_tls_replays_from_file(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import argparse
+
+    from smtpconsole.script import add_run_arguments, run_from_args
+
+    server = start_smtp_server(implicit_tls=True)
+    tls = TlsOptions(ca_file=str(server.ca_file))
+    connect = ConnectOptions(server.host, server.port, security="tls", tls=tls)
+    session = asyncio.run(typed_session(connect, server.password))
+    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    assert yaml.safe_load(path.read_text())["security"] == "tls"
+
+    monkeypatch.setenv("SMTP_USERNAME", server.user)
+    monkeypatch.setenv("SMTP_PASSWORD", server.password)
+    parser = argparse.ArgumentParser(prog="smtpconsole")
+    add_run_arguments(parser.add_subparsers(dest="command"))
+    code = run_from_args(parser.parse_args(["run", str(path), "--ca-file", str(server.ca_file)]))
+    _, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert len(server.messages) == 2

@@ -185,3 +185,35 @@ def test_quit_after_stops_before_data(
     assert "C: DATA" not in out
     assert "C: QUIT" in out
     assert server.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'steps:\n  - mail: ""\n  - rcpt: b@example.com\n  - data: {subject: Hi}\n',
+            "step 3 (data): no address for the From header",
+        ),
+        (
+            "steps:\n  - auth: {mechanism: PLAIN, username: u, password_env: SMTPC_UNSET_VAR}\n",
+            "step 1 (auth): environment variable SMTPC_UNSET_VAR is not set",
+        ),
+        ("steps:\n  - auth: PLAIN\n", "step 1 (auth): no user name for AUTH"),
+    ],
+)
+def test_scenario_needs_checked_before_connecting(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    expected: str,
+) -> None:
+    monkeypatch.delenv("SMTPC_UNSET_VAR", raising=False)
+    server = start_smtp_server()
+    code = run_scenario(write(tmp_path, text), options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert expected in err
+    assert bytes(server.received) == b""

@@ -139,3 +139,60 @@ def test_invalid_yaml_names_file(tmp_path: Path) -> None:
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ScriptError, match="cannot read scenario"):
         load_scenario(str(tmp_path / "absent.yaml"), {})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('steps:\n  - send: "NOOP\\r\\nRSET"\n', "step 1 (send): field 'send': contains CR"),
+        ('steps:\n  - ehlo: "a\\nb"\n', "step 1 (ehlo): field 'ehlo': contains LF"),
+        ("steps:\n  - rcpt: 42\n", "step 1 (rcpt): field 'rcpt': expected an address as a string"),
+        ("steps:\n  - mail: 42\n", "step 1 (mail): field 'mail': expected an address as a string"),
+        ("steps:\n  - rcpt: [a@b, 7]\n", "field 'rcpt': expected an address as a string, got int"),
+        ("steps:\n  - rcpt: 'a b@example.com'\n", "field 'rcpt': recipient address 'a b@example.com'"),
+        ('steps:\n  - mail: "a@b\\r\\n"\n', "field 'mail': sender address contains"),
+        ("steps:\n  - data: /nonexistent/message.eml\n", "/nonexistent/message.eml: not found"),
+        ("steps:\n  - data: {file: /nonexistent/m.eml}\n", "field 'data.file': /nonexistent/m.eml"),
+        ("steps:\n  - data: {attachments: [/nonexistent/a]}\n", "field 'data.attachments'"),
+        ('steps:\n  - data: {subject: "a\\nBcc: x"}\n', "field 'data.subject': contains LF"),
+        ('steps:\n  - data: {headers: {X-A: "1\\r\\n"}}\n', "field 'data.headers.X-A': contains CR"),
+        ("steps:\n  - data: {headers: {Bad Name: 1}}\n", "field 'data.headers.Bad Name'"),
+        ("steps:\n  - auth: CRAM-SHA1\n", "field 'auth': unknown SASL mechanism 'CRAM-SHA1'"),
+        ("steps:\n  - auth: {mechanism: XYZ}\n", "field 'auth.mechanism': unknown SASL mechanism"),
+        ("steps:\n  - pause: -1\n", "expected seconds as a number from 0 to 3600"),
+        ("steps:\n  - pause: 1e9\n", "expected seconds as a number from 0 to 3600, got '1e9'"),
+        ("steps:\n  - pause: .inf\n", "expected seconds as a number from 0 to 3600"),
+        ("steps:\n  - pause: .nan\n", "expected seconds as a number from 0 to 3600"),
+        ("steps:\n  - pause: 3601\n", "expected seconds as a number from 0 to 3600"),
+        ("target: 5\nsteps:\n  - send: NOOP\n", "field 'target': expected a string host[:port]"),
+        ("target: '5'\nsteps:\n  - send: NOOP\n", "field 'target': '5' is neither"),
+        ("target: 127.1\nsteps:\n  - send: NOOP\n", "field 'target': expected a string"),
+        ("target: '127.1:25'\nsteps:\n  - send: NOOP\n", "field 'target': '127.1' is neither"),
+        ("target: 'a b'\nsteps:\n  - send: NOOP\n", "field 'target': invalid target"),
+        ("steps:\n  - mail: a@b\n    mail: c@d\n", "duplicate key 'mail'"),
+        ("steps:\n  - sned: NOOP\n", "unknown action 'sned'"),
+    ],
+)  # fmt: skip
+def test_scenario_checked_before_sending(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert expected in str(caught.value)
+
+
+def test_unknown_action_suggests_closest(tmp_path: Path) -> None:
+    path = write(tmp_path, "steps:\n  - sned: NOOP\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert "step 1: field 'step': unknown action 'sned'" in caught.value.message
+    assert caught.value.hint == "did you mean 'send'?"
+
+
+def test_pause_accepts_numeric_strings(tmp_path: Path) -> None:
+    path = write(tmp_path, "steps:\n  - pause: '1.5'\n  - pause: 2e1\n  - pause: 0\n")
+    assert [step.argument for step in load_scenario(path, {}).steps] == [1.5, 20.0, 0.0]
+
+
+def test_quit_after_accepts_swaks_names(tmp_path: Path) -> None:
+    path = write(tmp_path, "quit-after: first-helo\nsteps:\n  - send: NOOP\n")
+    assert load_scenario(path, {}).quit_after == "ehlo"
