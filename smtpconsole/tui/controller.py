@@ -8,6 +8,7 @@ per batch rather than one per line.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
@@ -38,8 +39,12 @@ BATCH_SECONDS = 0.02
 MAX_EVENTS_PER_MESSAGE = 500
 """Maximum number of events formatted in one message handler, so input is handled in between."""
 
-KEEPALIVE_SECONDS = 30.0
-"""Idle seconds before the keepalive sends NOOP, when the user turns it on."""
+KEEPALIVE_SECONDS = 5.0
+"""Idle seconds before a keepalive NOOP when the options set no interval and the user turns it on.
+
+Shorter than common idle timeouts: the practice server and Amazon SES close a connection that
+has been idle for about 10 s, so a NOOP after 30 s would come too late for them.
+"""
 
 SessionFactory = Callable[[ConnectOptions], "Session"]
 
@@ -65,10 +70,10 @@ class SessionController:
         """Where batches and failures are posted: the main screen."""
         self.options = options
         self.session: Session | None = None
-        self.keepalive = bool(options.connect.keepalive)
-        """True while the NOOP keepalive is on; on at start when the options set an interval."""
+        self._typed_lock: asyncio.Lock | None = None
+        self._keepalive_on = bool(options.connect.keepalive)
         self.keepalive_seconds = options.connect.keepalive or KEEPALIVE_SECONDS
-        """Idle seconds before a keepalive NOOP, used when the keepalive is on."""
+        """Idle seconds before a keepalive NOOP when F7 turns it on: the configured interval."""
         self.auth_running = False
         """True while ``authenticate`` runs a SASL exchange, whose 334 challenges need no user input."""
         self._factory = session_factory
@@ -164,8 +169,9 @@ class SessionController:
             session = self._factory(self.options.connect)
             self.session = session
             self._unsubscribe = session.subscribe(self._on_event)
-            if self.keepalive:
-                self._apply_keepalive()
+            # F7 may have been pressed before the session existed.
+            if bool(session.keepalive) != self._keepalive_on:
+                session.set_keepalive(self.keepalive_seconds if self._keepalive_on else None)
         self.target.post_message(SessionChanged())
         await session.connect()
 
@@ -210,8 +216,15 @@ class SessionController:
     # Sending
 
     async def send_typed(self, text: str) -> None:
-        """Send ``text`` verbatim as typed; the session does a STARTTLS handshake itself."""
-        await self.require_session().send_line(text, source="typed")
+        """Send ``text`` verbatim as typed; the session does a STARTTLS handshake itself.
+
+        Each typed line runs in its own worker, so a lock keeps lines typed ahead in their order
+        while an earlier one waits, for example for a TLS handshake.
+        """
+        if self._typed_lock is None:
+            self._typed_lock = asyncio.Lock()
+        async with self._typed_lock:
+            await self.require_session().send_line(text, source="typed")
 
     async def send_lines(self, lines: Sequence[str]) -> None:
         """Send builder lines in order, each waiting for its reply; STARTTLS then upgrades."""
@@ -299,13 +312,19 @@ class SessionController:
 
     # Keepalive
 
-    def toggle_keepalive(self) -> bool:
-        """Turn the NOOP keepalive on or off; return the new state."""
-        self.keepalive = not self.keepalive
-        self._apply_keepalive()
-        return self.keepalive
+    @property
+    def keepalive(self) -> float | None:
+        """Idle seconds before a keepalive NOOP, as the session uses them; None when it is off."""
+        session = self.session
+        if session is None:
+            return self.keepalive_seconds if self._keepalive_on else None
+        return session.keepalive
 
-    def _apply_keepalive(self) -> None:
+    def toggle_keepalive(self) -> float | None:
+        """Turn the NOOP keepalive off, or on with ``keepalive_seconds``; return the new interval."""
+        interval = None if self.keepalive else self.keepalive_seconds
+        self._keepalive_on = interval is not None
         session = self.session
         if session is not None:
-            session.set_keepalive(self.keepalive_seconds if self.keepalive else None)
+            session.set_keepalive(interval)
+        return interval

@@ -35,8 +35,13 @@ class TmuxTerminal:
         self.tmux = require_tmux()
         self.name = f"smtpconsole-test-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in (env or {}).items())
-        # Keep the pane open after the command exits, so its last screen can still be read.
-        shell_command = f"env {exports} {shlex.join(command)}; echo '[exited' $?']'; sleep 600"
+        # Keep the pane open after the command exits, so its last screen can still be read. A tmux
+        # server started from another terminal passes on its COLUMNS and LINES, which would override
+        # the pane's size for the command.
+        shell_command = (
+            f"env -u COLUMNS -u LINES {exports} {shlex.join(command)}; "
+            "echo '[exited' $?']'; sleep 600"
+        )
         subprocess.run(
             [
                 self.tmux,

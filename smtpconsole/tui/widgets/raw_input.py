@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
@@ -74,7 +75,21 @@ class RawInput(Input):
             del self.history[:-MAX_HISTORY]
         self._history_index = None
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter is handled here, in the input's own queue of key events. As a binding it would
+        # run only after the event bubbled up to the app, and keys typed ahead would land in
+        # this line before it is sent and cleared.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._submit_line()
+            return
+        await super()._on_key(event)
+
     async def action_submit(self) -> None:
+        self._submit_line()
+
+    def _submit_line(self) -> None:
         # Enter sends even an empty line: in DATA mode an empty line is part of the message.
         text = self.value
         self.value = ""
