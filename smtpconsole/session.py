@@ -316,6 +316,14 @@ class Session:
         address = local.rsplit(":", 1)[0].strip("[]")
         return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
 
+    def default_ehlo_name(self) -> str:
+        """Return the name the next EHLO or HELO of the session sends.
+
+        That is the name of the last EHLO or HELO sent, else ``options.ehlo_name``, else this
+        host's fully qualified name, else an address literal of the local address.
+        """
+        return self._ehlo_name()
+
     async def ehlo(self, source: LineSource = "builder") -> Reply:
         """Send EHLO with ``options.ehlo_name`` (or this host's name) and return the reply."""
         return await self.send_command(commands.ehlo(self._ehlo_name()), source=source)

@@ -23,6 +23,8 @@ from smtpconsole.protocol.explain_tables import (
     STATUS_CLASSES,
     STATUS_DETAILS,
     STATUS_SUBJECTS,
+    SUCCESS_DETAILS,
+    SUCCESS_SUBJECTS,
     VERB_SPECIFIC,
     CodeEntry,
 )
@@ -109,7 +111,9 @@ def explain_code(code: int) -> CodeMeaning:
 def explain_enhanced(status: str) -> StatusMeaning:
     """Return the meaning of an enhanced status code such as ``5.7.8``.
 
-    An unregistered detail falls back to the subject, and an unknown subject to the class.
+    An unregistered detail falls back to the subject, and an unknown subject to the class. A
+    success code (class 2) gets a neutral meaning and no action, because the registered meanings
+    describe failures.
 
     Raises:
         ValueError: ``status`` is not of the form class.subject.detail with class 2, 4 or 5.
@@ -124,11 +128,13 @@ def explain_enhanced(status: str) -> StatusMeaning:
     subject_entry = STATUS_SUBJECTS.get(subject)
     subject_title = subject_entry[0] if subject_entry else "Unknown subject"
     detail_entry = STATUS_DETAILS.get((subject, detail))
-    action = STATUS_ACTIONS.get((klass, subject, detail)) or STATUS_ACTIONS.get(
-        (0, subject, detail)
-    )
+    action = STATUS_ACTIONS.get((klass, subject, detail))
+    if klass != 2:
+        action = action or STATUS_ACTIONS.get((0, subject, detail))
     if detail_entry is not None:
         title, meaning, source = detail_entry
+        if klass == 2 and (subject, detail) not in SUCCESS_DETAILS:
+            meaning = SUCCESS_SUBJECTS[subject]
         return StatusMeaning(status, class_title, subject_title, title, meaning, action, source)
     if subject_entry is not None:
         return StatusMeaning(
@@ -136,7 +142,7 @@ def explain_enhanced(status: str) -> StatusMeaning:
             class_title,
             subject_title,
             subject_title,
-            subject_entry[1],
+            SUCCESS_SUBJECTS[subject] if klass == 2 else subject_entry[1],
             action,
             "RFC 3463 section 3",
             known=False,

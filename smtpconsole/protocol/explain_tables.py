@@ -449,6 +449,22 @@ STATUS_SUBJECTS: Final[dict[int, tuple[str, str]]] = {
     7: ("Security or Policy Status", "Security or policy: authentication, TLS, permissions."),
 }
 
+# What the subject sub-code says in a success (class 2) code. The meanings in STATUS_SUBJECTS and
+# STATUS_DETAILS describe failures, so a success code uses these instead.
+SUCCESS_SUBJECTS: Final[dict[int, str]] = {
+    0: "No further detail is given.",
+    1: "About the address: OK.",
+    2: "About the mailbox: OK.",
+    3: "About the mail system: OK.",
+    4: "About the network and routing: OK.",
+    5: "About the SMTP dialogue: OK.",
+    6: "About the message content: OK.",
+    7: "About security or policy: OK.",
+}
+
+# (subject, detail) pairs whose STATUS_DETAILS meaning also reads right in a success code.
+SUCCESS_DETAILS: Final[frozenset[tuple[int, int]]] = frozenset({(0, 0), (1, 5), (1, 9)})
+
 _3463 = "RFC 3463"
 
 # (subject, detail) -> (title, meaning, source).

@@ -183,6 +183,7 @@ class SmtpConsoleApp(App[int]):
         self.push_screen(SaveProfileScreen(self.main_screen.options), saved)
 
     def action_show_keys(self) -> None:
+        from smtpconsole.tui.screens.connect import ConnectScreen
         from smtpconsole.tui.screens.help import HelpScreen
         from smtpconsole.tui.widgets.command_builder import CommandBuilder
         from smtpconsole.tui.widgets.protocol_pane import ProtocolPane
@@ -199,6 +200,7 @@ class SmtpConsoleApp(App[int]):
                     ),
                 ],
             ),
+            ("Connect screen", ConnectScreen.BINDINGS),
             ("Console", MainScreen.BINDINGS),
             ("Protocol pane", ProtocolPane.BINDINGS),
             ("Raw input", RawInput.BINDINGS),

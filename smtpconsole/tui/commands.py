@@ -25,7 +25,9 @@ class PaletteCommand:
 PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand("session: reconnect", "Connect again to the same server", "reconnect"),
     PaletteCommand(
-        "session: toggle keepalive", "Send NOOP after 30 s idle, or stop", "toggle_keepalive"
+        "session: toggle keepalive",
+        "Send NOOP when idle (5 s unless configured), or stop",
+        "toggle_keepalive",
     ),
     PaletteCommand(
         "tls: show certificate", "The server chain and the verification result", "show_certificate"

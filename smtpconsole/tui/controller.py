@@ -42,8 +42,9 @@ MAX_EVENTS_PER_MESSAGE = 500
 KEEPALIVE_SECONDS = 5.0
 """Idle seconds before a keepalive NOOP when the options set no interval and the user turns it on.
 
-Shorter than common idle timeouts: the practice server and Amazon SES close a connection that
-has been idle for about 10 s, so a NOOP after 30 s would come too late for them.
+Shorter than common idle timeouts, so the NOOP comes before the server gives up: the practice
+server closes a connection after 10 s idle (``practice.rules.IDLE_TIMEOUT_SECONDS``), and Amazon
+SES has been seen to close one after about 10 s too.
 """
 
 SessionFactory = Callable[[ConnectOptions], "Session"]
@@ -169,9 +170,7 @@ class SessionController:
             session = self._factory(self.options.connect)
             self.session = session
             self._unsubscribe = session.subscribe(self._on_event)
-            # F7 may have been pressed before the session existed.
-            if bool(session.keepalive) != self._keepalive_on:
-                session.set_keepalive(self.keepalive_seconds if self._keepalive_on else None)
+            self._adopt_keepalive(session)
         self.target.post_message(SessionChanged())
         await session.connect()
 
@@ -319,6 +318,15 @@ class SessionController:
         if session is None:
             return self.keepalive_seconds if self._keepalive_on else None
         return session.keepalive
+
+    def _adopt_keepalive(self, session: Session) -> None:
+        # The session's own interval wins, so F7 later turns it back on with the same interval.
+        # Without one, F7 may have turned the keepalive on before the session existed.
+        if session.keepalive:
+            self.keepalive_seconds = session.keepalive
+            self._keepalive_on = True
+        elif self._keepalive_on:
+            session.set_keepalive(self.keepalive_seconds)
 
     def toggle_keepalive(self) -> float | None:
         """Turn the NOOP keepalive off, or on with ``keepalive_seconds``; return the new interval."""

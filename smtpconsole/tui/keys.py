@@ -75,7 +75,7 @@ MAIN_SCREEN_BINDINGS: list[BindingType] = [
         "toggle_keepalive",
         "Keepalive",
         "session.keepalive",
-        "Send NOOP after 30 s idle, so the server does not drop the connection",
+        "Send NOOP when idle (--keepalive, else 5 s), so the server does not drop the connection",
         show=False,
     ),
     _binding(

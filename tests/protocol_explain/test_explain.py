@@ -102,6 +102,41 @@ def test_class_and_subject_titles() -> None:
     assert meaning.title == "Other or undefined security status"
 
 
+@pytest.mark.parametrize(
+    ("status", "meaning"),
+    [
+        ("2.1.0", "About the address: OK."),
+        ("2.1.5", "The recipient address is valid."),
+        ("2.0.0", "No further detail is given."),
+        ("2.6.0", "About the message content: OK."),
+        ("2.7.0", "About security or policy: OK."),
+        ("2.1.99", "About the address: OK."),
+    ],
+)
+def test_success_status_meaning_is_neutral(status: str, meaning: str) -> None:
+    explained = explain_enhanced(status)
+    assert explained.meaning == meaning
+    assert explained.action is None
+
+
+@pytest.mark.parametrize("subject", range(8))
+def test_success_subject_never_reads_as_failure(subject: int) -> None:
+    meaning = explain_enhanced(f"2.{subject}.0").meaning
+    assert "wrong" not in meaning
+    assert "problem" not in meaning
+    assert "stopped" not in meaning
+
+
+def test_failure_status_keeps_failure_meaning() -> None:
+    assert explain_enhanced("5.1.0").meaning == "Something about an address is wrong."
+    assert explain_enhanced("5.7.8").action is not None
+
+
+def test_reply_250_with_2_1_0_is_neutral() -> None:
+    explained = explain(parse("250 2.1.0 Ok"), last_verb="MAIL FROM")
+    assert explained.enhanced_meaning == "2.1.0 Other address status: About the address: OK."
+
+
 def test_unregistered_detail_falls_back_to_subject() -> None:
     meaning = explain_enhanced("5.1.99")
     assert not meaning.known

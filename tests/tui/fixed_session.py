@@ -85,7 +85,14 @@ class FixedSession:
         self.closed = False
         self.last_reply_at: float | None = None
         self.sent: list[str] = []
+        self.keepalive: float | None = options.keepalive
         self._clock = FIXED_TIME
+
+    def set_keepalive(self, seconds: float | None) -> None:
+        self.keepalive = seconds if seconds and seconds > 0 else None
+
+    def default_ehlo_name(self) -> str:
+        return self.options.ehlo_name or "client.test"
 
     def subscribe(self, listener: Callable[[transcript.Event], None]) -> Callable[[], None]:
         return self.transcript.subscribe(listener)

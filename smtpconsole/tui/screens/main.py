@@ -82,6 +82,7 @@ class MainScreen(Screen[None]):
             mail_from=options.mail_from,
             rcpt_to=options.rcpt_to,
             username=options.auth.username,
+            mechanism=options.auth.mechanism,
         )
         yield Header(icon="✉")
         with Horizontal(id="body"):
@@ -89,9 +90,9 @@ class MainScreen(Screen[None]):
                 yield ProtocolPane(id="pane")
                 yield ExplanationPanel(id="explanation")
             with Vertical(id="right"):
-                lesson = getattr(self.practice, "lesson", None)
-                if lesson is not None:
-                    yield LessonPanel.for_lesson(lesson, id="lesson")
+                lesson_panel = LessonPanel.for_practice(self.practice, id="lesson")
+                if lesson_panel is not None:
+                    yield lesson_panel
                 yield CommandBuilder(defaults, id="builder")
                 if self.practice is not None:
                     yield MailboxPanel(id="mailbox")
@@ -192,7 +193,9 @@ class MainScreen(Screen[None]):
             status.status = SessionStatus(target=self.target, keepalive=controller.keepalive)
             await builder.show_dialogue(None)
             return
-        status.status = describe_session(session, self.target, controller.keepalive)
+        status.status = describe_session(session, self.target)
+        if not session.closed:
+            builder.set_ehlo_name(session.default_ehlo_name())
         await builder.show_dialogue(None if session.closed else session.dialogue)
         raw_input.data_mode = session.dialogue.in_data and not session.closed
         self._update_input_advice(raw_input.value)
@@ -378,8 +381,11 @@ class MainScreen(Screen[None]):
         controller.run(controller.connect, "reconnect")
 
     def action_toggle_keepalive(self) -> None:
-        state = self._require_controller().toggle_keepalive()
-        self.notify(f"NOOP keepalive {'on' if state else 'off'}.", timeout=3)
+        interval = self._require_controller().toggle_keepalive()
+        if interval is None:
+            self.notify("NOOP keepalive off.", timeout=3)
+        else:
+            self.notify(f"NOOP keepalive on: NOOP after {interval:g} s idle.", timeout=3)
         self.post_message(SessionChanged())
 
     def action_export(self) -> None:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Checkbox, Input, Label, Select
 
-from smtpconsole.protocol import commands
+from smtpconsole.protocol import commands, sasl
 
 if TYPE_CHECKING:
     from smtpconsole.protocol.dialogue import Suggestion
@@ -109,8 +110,16 @@ class NameForm(CommandForm):
         self.default_name = default_name or socket.gethostname() or "localhost"
 
     def compose(self) -> ComposeResult:
-        yield _label("Client name (a domain or [address] literal)")
+        # Escaped, because Textual reads an unescaped "[address]" as a markup tag and drops it.
+        yield _label(escape("Client name (a domain or [address] literal)"))
         yield Input(self.default_name, id="name", compact=True)
+
+    def set_default_name(self, name: str) -> None:
+        """Replace the offered name with ``name``, unless the user has changed the field."""
+        for field in self.query("#name").results(Input):
+            if field.value == self.default_name:
+                field.value = name
+        self.default_name = name
 
     def lines(self) -> list[str]:
         name = self.input_value("name")
@@ -266,17 +275,37 @@ class AuthForm(CommandForm):
 
     VERBS = ("AUTH",)
 
-    def __init__(self, suggestion: Suggestion, default_user: str | None = None) -> None:
+    def __init__(
+        self,
+        suggestion: Suggestion,
+        default_user: str | None = None,
+        default_mechanism: str | None = None,
+    ) -> None:
         super().__init__(suggestion)
         self.default_user = default_user or ""
+        self.default_mechanism = default_mechanism.upper() if default_mechanism else None
+        """The mechanism of the profile or command line; None chooses the best one offered."""
+
+    def _offered(self) -> tuple[str, ...]:
+        return self.suggestion.mechanisms or ("PLAIN", "LOGIN")
+
+    def initial_mechanism(self) -> str:
+        """Return the mechanism selected first: the configured one when the server offers it.
+
+        Otherwise the best one offered, by ``sasl.preferred_mechanism``, or the first offered.
+        """
+        offered = self._offered()
+        if self.default_mechanism in offered:
+            return self.default_mechanism
+        return sasl.preferred_mechanism(offered) or offered[0]
 
     def compose(self) -> ComposeResult:
-        mechanisms = self.suggestion.mechanisms or ("PLAIN", "LOGIN")
+        mechanisms = self._offered()
         yield _label("Mechanism (the ones the server offers)")
         yield Select(
             [(name, name) for name in mechanisms],
             id="mechanism",
-            value=mechanisms[0],
+            value=self.initial_mechanism(),
             allow_blank=False,
             compact=True,
         )
@@ -297,11 +326,13 @@ class AuthForm(CommandForm):
             # Select.set_options needs the menu's own widgets, which exist once it is mounted.
             self.call_after_refresh(self._show_mechanisms)
             return
-        mechanisms = self.suggestion.mechanisms or ("PLAIN", "LOGIN")
+        mechanisms = self._offered()
         current = select.value
         select.set_options([(name, name) for name in mechanisms])
         if isinstance(current, str) and current in mechanisms:
             select.value = current
+        else:
+            select.value = self.initial_mechanism()
 
     @property
     def mechanism(self) -> str:

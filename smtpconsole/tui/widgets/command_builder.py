@@ -8,7 +8,7 @@ builder only renders them. Lines are built by ``protocol.commands`` and, for AUT
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -38,6 +38,8 @@ class BuilderDefaults:
     mail_from: str | None = None
     rcpt_to: tuple[str, ...] = ()
     username: str | None = None
+    mechanism: str | None = None
+    """SASL mechanism selected first in the AUTH form, when the server offers it."""
 
 
 class CommandBuilder(Vertical):
@@ -119,6 +121,17 @@ class CommandBuilder(Vertical):
         self._built = True
 
     # Suggestions
+
+    def set_ehlo_name(self, name: str) -> None:
+        """Offer ``name`` in the EHLO and HELO forms, unless the user has typed another name."""
+        from smtpconsole.tui.widgets.builder_forms import NameForm
+
+        if name == self.defaults.ehlo_name:
+            return
+        self.defaults = replace(self.defaults, ehlo_name=name)
+        for form in self._forms.values():
+            if isinstance(form, NameForm):
+                form.set_default_name(name)
 
     async def show_dialogue(self, dialogue: Dialogue | None) -> None:
         """Show the suggestions of ``dialogue`` now; call again after each batch of replies."""
@@ -217,7 +230,7 @@ class CommandBuilder(Vertical):
         if cls is RcptForm:
             return RcptForm(suggestion, defaults.rcpt_to)
         if cls is AuthForm:
-            return AuthForm(suggestion, defaults.username)
+            return AuthForm(suggestion, defaults.username, defaults.mechanism)
         return cls(suggestion)
 
     @on(Input.Changed)

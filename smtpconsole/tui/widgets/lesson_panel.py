@@ -1,6 +1,6 @@
 """The lesson panel: the steps of a practice lesson, the current instruction, and feedback.
 
-The panel holds a ``LessonProgress`` and feeds it every transcript event the main screen receives.
+The panel keeps a ``LessonProgress`` and feeds it every transcript event the main screen receives.
 Which step is done and what a mistake means come from the lesson; the panel only displays them.
 """
 
@@ -23,7 +23,7 @@ LESSON_HELP = """\
 ## Lesson
 
 The steps of the practice lesson: `✔` done, `–` skipped (optional), `▶` the current step, with
-its full instruction. Below them, what the lesson says about your last commands: why a step
+its full instruction. Below them, the lesson's feedback on your last commands: why a step
 worked, or what a mistake means. Type the commands in the raw input or use the guided commands.
 
 - **F12** (or the palette's `practice: choose lesson`) picks another lesson.
@@ -64,20 +64,30 @@ class LessonPanel(Static):
         lesson = progress.lesson
         self.feedback: list[str] = [lesson.intro]
         """Messages of the last events that produced any, oldest first."""
+        self.login: str | None = None
+        """The practice user and password, shown for lessons that need AUTH."""
 
     @classmethod
-    def for_lesson(cls, lesson: Lesson, *, id: str | None = None) -> LessonPanel:
-        """Return a panel that follows ``lesson`` from its first step."""
+    def for_practice(cls, practice: object, *, id: str | None = None) -> LessonPanel | None:
+        """Return a panel that follows the practice server's lesson, or None without a lesson."""
+        lesson: Lesson | None = getattr(practice, "lesson", None)
+        if lesson is None:
+            return None
+        from smtpconsole.practice.cli import login_message
         from smtpconsole.practice.lessons import LessonProgress
+        from smtpconsole.practice.server import PracticeServer
 
-        return cls(LessonProgress(lesson), id=id)
+        panel = cls(LessonProgress(lesson), id=id)
+        if isinstance(practice, PracticeServer):
+            panel.login = login_message(practice)
+        return panel
 
     def on_mount(self) -> None:
         self.border_title = f"Lesson: {self.progress.lesson.title}"
         self._refresh_content()
 
     def observe(self, events: Sequence[Event]) -> None:
-        """Feed ``events`` to the lesson in order and show what it says about them."""
+        """Feed ``events`` to the lesson in order and show the messages it returns."""
         progress = self.progress
         was_done = progress.done
         messages: list[str] = []
@@ -100,18 +110,19 @@ class LessonPanel(Static):
             self.skipped.add(before)
 
     def _is_instruction(self, message: str) -> bool:
-        """Return True for the message that repeats the instruction the step list already shows."""
-        step = self.progress.current_step
-        if step is None:
-            return message == self.progress.lesson.outro
-        return message.endswith(step.instruction)
+        """Return True for a message that repeats an instruction the step list already shows."""
+        lesson = self.progress.lesson
+        return message == lesson.outro or any(
+            message.endswith(step.instruction) for step in lesson.steps
+        )
 
     def _refresh_content(self) -> None:
         progress = self.progress
         total = len(progress.lesson.steps)
         finished = min(progress.index, total)
         self.border_subtitle = "done" if progress.done else f"step {finished + 1} of {total}"
-        self.update(Group(*self._step_lines(), Text(""), *self._feedback_lines()))
+        login = [Text(self.login, style="cyan")] if self.login else []
+        self.update(Group(*self._step_lines(), Text(""), *login, *self._feedback_lines()))
 
     def _step_lines(self) -> list[RenderableType]:
         lines: list[RenderableType] = []

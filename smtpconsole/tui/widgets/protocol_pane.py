@@ -176,6 +176,12 @@ class ProtocolPane(Log):
         self._matches: list[int] = []
         self._match_set: set[int] = set()
         self._match_index = -1
+        self.following = True
+        """True while the pane keeps the newest line in view; scrolling up turns it off.
+
+        Only a change of the scroll position sets it, so a layout change that makes the pane
+        shorter (and leaves the old position short of the end) does not stop the following.
+        """
 
     # Writing
 
@@ -183,7 +189,6 @@ class ProtocolPane(Log):
         """Append lines in one batch: one size update and one refresh whatever their number."""
         if not new_lines:
             return
-        was_at_end = self.is_vertical_scroll_end
         texts = [self._display_text(line) for line in new_lines]
         start = len(self._lines)
         self._lines.extend(texts)
@@ -195,10 +200,26 @@ class ProtocolPane(Log):
         self.virtual_size = Size(self._width, len(self._lines))
         self._update_size(self._updates, texts)
         self.refresh_lines(start, len(texts))
-        if self.cursor_line is None and was_at_end and not self.is_vertical_scrollbar_grabbed:
+        if self._follows_newest():
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         else:
             self.refresh()
+
+    def _follows_newest(self) -> bool:
+        return (
+            self.cursor_line is None and self.following and not self.is_vertical_scrollbar_grabbed
+        )
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value >= self.max_scroll_y:
+            self.following = True
+        elif new_value < old_value:
+            self.following = False
+
+    def on_resize(self) -> None:
+        if self._follows_newest():
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def clear(self) -> ProtocolPane:
         super().clear()
@@ -331,6 +352,7 @@ class ProtocolPane(Log):
 
     def action_cursor_last(self) -> None:
         self.cursor_line = None
+        self.following = True
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def action_copy_line(self) -> None:

@@ -35,10 +35,11 @@ class SessionStatus:
     connected: bool = False
     last_reply_at: float | None = None
     """``time.monotonic()`` of the last reply, as the session records it."""
-    keepalive: bool = False
+    keepalive: float | None = None
+    """Idle seconds before a keepalive NOOP, as the session uses them; None when it is off."""
 
 
-def describe_session(session: Session, target: str, keepalive: bool) -> SessionStatus:
+def describe_session(session: Session, target: str) -> SessionStatus:
     """Build the status of ``session`` from its TLS details, dialogue phase and timers."""
     info = session.tls_info
     insecure = bool(session.insecure)
@@ -50,17 +51,27 @@ def describe_session(session: Session, target: str, keepalive: bool) -> SessionS
             check = "NOT VERIFIED (insecure)"
         security = f"{info.version} {info.cipher} {check}"
     dialogue = session.dialogue
+    # A dialogue keeps its AUTH result after the server closes, but a new connection starts
+    # unauthenticated, so the status shows the result only while connected.
+    connected = not session.closed and dialogue.phase.name != "CLOSED"
+    authenticated = connected and dialogue.authenticated
     return SessionStatus(
         target=target,
         security=security,
         insecure=insecure,
         verified=None if info is None else bool(info.verified) and not insecure,
-        auth="authenticated" if dialogue.authenticated else "not authenticated",
+        auth="authenticated" if authenticated else "not authenticated",
         phase=dialogue.phase.name,
-        connected=not session.closed,
+        connected=connected,
         last_reply_at=session.last_reply_at,
-        keepalive=keepalive,
+        keepalive=session.keepalive,
     )
+
+
+def _describe_keepalive(seconds: float | None) -> str:
+    if seconds is None:
+        return "off"
+    return f"every {seconds:g} s idle"
 
 
 class StatusBar(Widget):
@@ -108,6 +119,6 @@ class StatusBar(Widget):
             (" │ last reply ", "dim"),
             (self.since_last_reply(), ""),
             (" │ NOOP ", "dim"),
-            ("on" if status.keepalive else "off", ""),
+            (_describe_keepalive(status.keepalive), ""),
         ]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
