@@ -16,7 +16,7 @@ LESSON_MARK: Final = "##"
 
 
 class LessonGuide(Protocol):
-    """A practice lesson as the line mode sees it; the practice ``LessonProgress`` fits."""
+    """The two methods of a practice lesson that the line mode calls; ``LessonProgress`` has them."""
 
     def start_messages(self) -> list[str]:
         """Return the lesson's title, introduction and first instruction."""

@@ -2,9 +2,9 @@
 
 The test makes a new venv with ``python -m venv``, installs this repository into it with pip (no
 editable install, no packages shared with the test's own environment) and runs the installed
-command in tmux. It then sends one message by typing the dialogue into the raw input, answers the
-AUTH challenge from the practice credentials with the challenge dialog, and reads the accepted
-message in the practice mailbox panel.
+command in tmux. It then sends one message by typing the dialogue into the raw input, responds
+to the AUTH challenge from the practice credentials with the challenge dialog, and reads the
+accepted message in the practice mailbox panel.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def wait_status(terminal: TmuxTerminal, *parts: str) -> str:
 def type_message_line(terminal: TmuxTerminal, line: str) -> None:
     """Type one line, wait until the raw input shows it, press Enter, wait until it is empty.
 
-    Textual runs the Enter binding after key presses already queued, so keys sent in one burst
-    can end up in the wrong line; each line therefore waits for the screen before the next.
+    Each line waits for the screen before the next one is typed, as a user would, so a failure
+    names the line that did not go out.
     """
     if not line:
         # The input looks the same before and after an empty line, so give Enter time instead.
@@ -99,9 +99,6 @@ def practice_terminal(tmp_path: Path) -> Iterator[TmuxTerminal]:
     command = install_fresh_venv(tmp_path)
     # Profiles, history and exports stay inside the test's folder.
     env = {name: str(tmp_path) for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")}
-    # A tmux server keeps the environment of the process that started it; COLUMNS and LINES
-    # from there would override the window size that Textual reads.
-    env.update(COLUMNS=str(WIDTH), LINES=str(HEIGHT))
     terminal = TmuxTerminal(
         [str(command), "practice"], width=WIDTH, height=HEIGHT, env=env, cwd=str(tmp_path)
     )

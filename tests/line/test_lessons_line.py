@@ -59,6 +59,15 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None
             await asyncio.sleep(0.01)
 
 
+def count_replies(lines: list[str]) -> int:
+    """Return the number of final reply lines (``S: 250 ...``, not ``S: 250-...``) printed."""
+    return sum(1 for line in lines if line.startswith("S: ") and line[6:7] != "-")
+
+
+async def wait_for_replies(lines: list[str], count: int) -> None:
+    await wait_for(lambda: count_replies(lines) >= count)
+
+
 def lesson_output(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith(LESSON_MARK)]
 
@@ -82,8 +91,13 @@ async def test_console_prints_lesson_messages(
     with create_app_session(input=pipe, output=DummyOutput()):
         task = asyncio.create_task(console.run())
         await wait_for(lambda: any(line.startswith("S: 220") for line in lines))
+        # Each command waits for its reply, as a user would: message lines typed before the 354
+        # arrives would reach the lesson's dialogue as commands.
         for text in FIRST_MAIL_LINES:
+            expected_replies = count_replies(lines) + 1
             pipe.send_text(text + "\r")
+            if not console.session.dialogue.in_data or text == ".":
+                await wait_for_replies(lines, expected_replies)
         await wait_for(lambda: progress.done)
         pipe.send_text(CTRL_D)
         assert await asyncio.wait_for(task, 10) == 0
@@ -136,6 +150,27 @@ async def test_plain_mode_prints_lesson_messages(first_mail_server: PracticeServ
     assert output[0] == f"{LESSON_MARK} Your first mail in plain SMTP"
     assert progress.done
     assert f"{LESSON_MARK} {get_lesson('first-mail').outro}" in output
+
+
+def test_start_messages_give_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(practice_cli.PASSWORD_ENV, "")
+    lesson = get_lesson("starttls-auth")
+    with PracticeServer(rules=lesson.rules) as server:
+        server.lesson = lesson
+        guide = practice_cli.lesson_progress(server)
+        assert guide is not None
+        messages = guide.start_messages()
+
+    assert messages[0] == lesson.title
+    assert messages[2] == f"Practice login: user {server.user}, password {server.password}"
+    assert messages[3].startswith("Step 1 of 7: ")
+
+
+def test_no_login_without_auth(first_mail_server: PracticeServer) -> None:
+    guide = practice_cli.lesson_progress(first_mail_server)
+
+    assert guide is not None
+    assert not any("Practice login" in message for message in guide.start_messages())
 
 
 def test_line_needs_lesson_name(capsys: pytest.CaptureFixture[str]) -> None:

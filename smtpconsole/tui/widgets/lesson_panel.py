@@ -95,11 +95,11 @@ class LessonPanel(Static):
             before = progress.index
             messages += progress.observe(event)
             self._note_skipped(before, progress.index)
-        shown = [message for message in messages if not self._is_instruction(message)]
-        if shown:
-            self.feedback = shown
+        new_feedback = [message for message in messages if not self._is_instruction(message)]
+        if new_feedback:
+            self.feedback = new_feedback
         if progress.done and not was_done:
-            self.feedback = [*shown, progress.lesson.outro]
+            self.feedback = [*new_feedback, progress.lesson.outro]
             self.post_message(self.Completed(progress.lesson.title))
         self._refresh_content()
 
