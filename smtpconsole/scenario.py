@@ -25,7 +25,6 @@ UI toolkit and opens no connection.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import math
 import os
 import re
@@ -382,21 +381,11 @@ def _parse_target(value: Any, where: _Where, variables: Mapping[str, str]) -> st
         )
     text = expand(value, variables, where, "target")
     try:
-        host = parse_target(text).host
+        # parse_target also rejects numeric names such as 5, which a resolver reads as 0.0.0.5.
+        parse_target(text)
     except UsageError as exc:
         raise where.error("target", exc.message, hint) from None
-    if ":" not in host and _looks_numeric(host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            problem = f"{host!r} is neither a host name nor an address"
-            raise where.error("target", problem, hint) from None
     return text
-
-
-def _looks_numeric(host: str) -> bool:
-    last = host.rstrip(".").rsplit(".", 1)[-1].lower()
-    return last.isdigit() or (last.startswith("0x") and len(last) > 2)
 
 
 def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]) -> Step:

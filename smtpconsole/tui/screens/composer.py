@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from smtpconsole.protocol import message as message_builder
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.protocol.replies import decode_text
+from smtpconsole.tui.widgets.menu import Menu
 
 if TYPE_CHECKING:
     from smtpconsole.protocol.capabilities import Capabilities
@@ -132,7 +133,7 @@ class ComposerScreen(ModalScreen[ComposedMessage | None]):
                             self.defaults.get(field_id, ""), id=field_id, placeholder=placeholder
                         )
                     yield Label("Charset", classes="field-name")
-                    yield Select(
+                    yield Menu(
                         [(name, name) for name in CHARSETS],
                         id="charset",
                         value="utf-8",

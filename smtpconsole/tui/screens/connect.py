@@ -29,6 +29,7 @@ from smtpconsole.options import (
     parse_port,
     parse_target,
 )
+from smtpconsole.tui.widgets.menu import Menu
 
 if TYPE_CHECKING:
     from smtpconsole.profiles import Profile, ProfileEntry, SaveResult
@@ -107,7 +108,7 @@ class ConnectScreen(Screen[ConsoleOptions]):
                     placeholder="default for the security mode",
                 )
                 yield Label("Security", classes="field-name")
-                yield Select(
+                yield Menu(
                     [(SECURITY_LABELS[mode], mode) for mode in SECURITY_MODES],
                     id="security",
                     value=base.security,

@@ -35,6 +35,7 @@ from smtpconsole.profiles import (
 from smtpconsole.profiles_parse import parse_profile
 from smtpconsole.profiles_schema import PASSWORD_KINDS
 from smtpconsole.profiles_store import profile_to_data
+from smtpconsole.tui.widgets.menu import Menu
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """Profile names accepted for a new file: the name becomes the file name ``NAME.yaml``."""
@@ -166,7 +167,7 @@ class ProfileFormScreen(ModalScreen[SaveResult | None]):
                 security = profile.security if profile is not None else "starttls"
                 yield from _row(
                     "Security",
-                    Select(
+                    Menu(
                         [(mode, mode) for mode in SECURITY_MODES],
                         value=security,
                         allow_blank=False,
@@ -364,7 +365,7 @@ def _row(label: str, widget: Input | Select[str] | Checkbox | TextArea) -> Compo
 def _password_row(kind: str, reference: str) -> ComposeResult:
     with Horizontal(classes="form-row"):
         yield Label("Password from")
-        yield Select(
+        yield Menu(
             [(NO_PASSWORD, NO_PASSWORD), *[(name, name) for name in PASSWORD_KINDS]],
             value=kind,
             allow_blank=False,

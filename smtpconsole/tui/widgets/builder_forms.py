@@ -16,6 +16,7 @@ from textual.markup import escape
 from textual.widgets import Checkbox, Input, Label, Select
 
 from smtpconsole.protocol import commands, sasl
+from smtpconsole.tui.widgets.menu import Menu
 
 if TYPE_CHECKING:
     from smtpconsole.protocol.dialogue import Suggestion
@@ -167,7 +168,7 @@ class MailForm(CommandForm):
         yield _label("SIZE: message size in bytes (optional)", "size")
         yield Input(id="size", type="integer", placeholder="e.g. 2048", compact=True)
         yield _label("BODY", "body")
-        yield Select(
+        yield Menu(
             [(value, value) for value in commands.BODY_TYPES],
             id="body",
             prompt="(not sent)",
@@ -176,7 +177,7 @@ class MailForm(CommandForm):
         with Horizontal(classes="checks"):
             yield Checkbox("SMTPUTF8", id="smtputf8", compact=True)
         yield _label("DSN RET: what a bounce returns", "ret")
-        yield Select(
+        yield Menu(
             [(value, value) for value in commands.RET_VALUES],
             id="ret",
             prompt="(not sent)",
@@ -302,7 +303,7 @@ class AuthForm(CommandForm):
     def compose(self) -> ComposeResult:
         mechanisms = self._offered()
         yield _label("Mechanism (the ones the server offers)")
-        yield Select(
+        yield Menu(
             [(name, name) for name in mechanisms],
             id="mechanism",
             value=self.initial_mechanism(),
