@@ -20,8 +20,8 @@ class Menu(Select[ValueType]):
     """
 
     def _on_mount(self, event: events.Mount) -> None:
-        # NOTE: relies on Textual 8.2's private Select._on_mount and SelectOverlay; the project
-        # pins Textual below 8.3.
+        # Textual runs the Mount handler of each class in the MRO, this one first; preventing the
+        # default stops Select's own handler. NOTE: relies on Textual 8.2's private SelectOverlay;
+        # the project pins Textual below 8.3.
         if not self.query(SelectOverlay):
-            return
-        super()._on_mount(event)
+            event.prevent_default()
