@@ -109,7 +109,7 @@ def format_target(host: str, port: int) -> str:
 
 @dataclass(frozen=True)
 class TlsOptions:
-    """How to set up and verify TLS."""
+    """TLS settings and certificate verification."""
 
     verify: bool = True
     """Verify the server certificate and host name; False only by an explicit choice."""
@@ -127,7 +127,7 @@ class TlsOptions:
 
 @dataclass(frozen=True)
 class ConnectOptions:
-    """Where and how to connect."""
+    """The server address and the connection settings."""
 
     host: str
     port: int

@@ -20,8 +20,8 @@ class Menu(Select[ValueType]):
     """
 
     def _on_mount(self, event: events.Mount) -> None:
-        # Textual runs the Mount handler of each class in the MRO, this one first; preventing the
-        # default stops Select's own handler. NOTE: relies on Textual 8.2's private SelectOverlay;
-        # the project pins Textual below 8.3.
+        # Textual runs the Mount handler of each class in the MRO, this one first, so preventing
+        # the default stops Select's own handler. NOTE: this relies on Textual 8.2's private
+        # SelectOverlay, and the project pins Textual below 8.3.
         if not self.query(SelectOverlay):
             event.prevent_default()
