@@ -147,6 +147,7 @@ class CommandBuilder(Vertical):
             self._suggestions = suggestions
             self.update_preview()
             return
+        previous_recommended = next((s.verb for s in self._suggestions if s.recommended), None)
         self._suggestions = suggestions
         option_list = self.query_one("#suggestions", OptionList)
         highlighted = self._form.verb if self._form is not None else None
@@ -156,10 +157,13 @@ class CommandBuilder(Vertical):
             await self._set_form(None)
             return
         verbs = [s.verb for s in suggestions]
-        if highlighted in verbs:
+        recommended = next((i for i, s in enumerate(suggestions) if s.recommended), None)
+        # A verb the user picked stays highlighted. One the builder picked because it was
+        # recommended gives way to the new recommendation, e.g. EHLO to AUTH after its reply.
+        if highlighted in verbs and (highlighted != previous_recommended or recommended is None):
             index = verbs.index(highlighted)
         else:
-            index = next((i for i, s in enumerate(suggestions) if s.recommended), 0)
+            index = recommended if recommended is not None else 0
         option_list.highlighted = index
         await self._set_form(suggestions[index])
 
