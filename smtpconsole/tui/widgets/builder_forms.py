@@ -203,7 +203,9 @@ class MailForm(CommandForm):
             ("ENVID", ("envid", "envid-label")),
         ):
             for widget_id in widget_ids:
-                self.query_one(f"#{widget_id}").set_class(not self.offers(name), "-hidden")
+                # query, not query_one: a form removed while its Mount event is queued has no
+                # children left, and that must not end the app.
+                self.query(f"#{widget_id}").set_class(not self.offers(name), "-hidden")
 
     def params(self) -> Params:
         """Return the parameters filled in, for the ones the server offers."""
@@ -256,8 +258,9 @@ class RcptForm(CommandForm):
     def _show_offered(self) -> None:
         for name in ("NOTIFY", "ORCPT"):
             hidden = not self.offers(name)
-            self.query_one(f"#{name.lower()}").set_class(hidden, "-hidden")
-            self.query_one(f"#{name.lower()}-label").set_class(hidden, "-hidden")
+            # query, not query_one, for the same reason as in MailForm._show_offered.
+            self.query(f"#{name.lower()}").set_class(hidden, "-hidden")
+            self.query(f"#{name.lower()}-label").set_class(hidden, "-hidden")
 
     def lines(self) -> list[str]:
         params: Params = []
