@@ -157,7 +157,8 @@ def _overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         port = parse_port(args.port, "--port")
         if "port" in given and given["port"] != port:
             raise UsageError(
-                f"the target says port {given['port']} but --port says {port}", "give the port once"
+                f"conflicting ports: the target has {given['port']} and --port has {port}",
+                "give the port once",
             )
         given["port"] = port
     fields: dict[str, Any] = {

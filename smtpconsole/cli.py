@@ -1,6 +1,6 @@
 """Command line: parse arguments, build the options, hand over to one front end, map errors to exit codes.
 
-Only this module knows every front end. Each subcommand's module is imported when that subcommand
+Only this module imports every front end. Each subcommand's module is imported when that subcommand
 runs, so starting the TUI loads neither the script runner nor the practice server.
 """
 
@@ -115,7 +115,7 @@ def _run_console(args: argparse.Namespace) -> int:
         _reject_mistyped_subcommand(args.target)
     if not args.line:
         _require_terminal()
-    # The TUI asks for a server on its connect screen; the line mode needs one up front.
+    # The TUI requests a server on its connect screen, but the line mode needs one up front.
     options = console_options_from_args(args, require_host=args.line)
     if args.line:
         from smtpconsole.line import run as run_line

@@ -42,7 +42,7 @@ class ReadTimeout(TransportError, TimeoutError):
 
 
 class TlsError(TransportError):
-    """A TLS handshake failed; ``details`` holds the peer certificate when one was seen."""
+    """A TLS handshake failed; ``details`` contains the peer certificate when one was seen."""
 
     def __init__(
         self, message: str, hint: str | None = None, details: object | None = None

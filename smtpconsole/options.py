@@ -155,7 +155,7 @@ class ConnectOptions:
 
 @dataclass(frozen=True)
 class AuthOptions:
-    """What to authenticate with. The secret itself is resolved later, never stored here."""
+    """Authentication settings. The secret itself is resolved later and never stored here."""
 
     mechanism: str | None = None
     """SASL mechanism such as PLAIN or LOGIN; the best one the server offers when None."""

@@ -2,7 +2,7 @@
 
 Each line the user or the builder sent becomes a step, with an ``expect`` for the code of its
 reply. Lines the session sent by itself on connect are left out, because the replay connects
-the same way (the scenario's ``manual`` key says which). An AUTH exchange becomes one ``auth`` step
+the same way (the scenario's ``manual`` key records which). An AUTH exchange becomes one ``auth`` step
 whose user name and password are references (``${SMTP_USERNAME}``, ``${SMTP_PASSWORD}``), so no
 secret is written. A message sent after 354 becomes a ``data`` step with the text inline.
 """

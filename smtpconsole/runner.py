@@ -73,7 +73,7 @@ _STAGE_NAMES: Final = {
     "data": "message",
     "bdat": "message",
 }
-"""How messages about ``smtpconsole send`` name the stage of a step."""
+"""Stage names that messages about ``smtpconsole send`` use for each step."""
 
 
 class Runner:
@@ -667,7 +667,7 @@ class Runner:
         return self._secret
 
     def _payload(self, step: Step) -> bytes:
-        """Return the DATA payload of a data step, and say on stderr when ``--bdat`` cannot apply.
+        """Return the DATA payload of a data step, and print a note on stderr when ``--bdat`` cannot apply.
 
         The runner sends a data step with DATA only when ``_action_of`` found no CHUNKING.
         """

@@ -136,7 +136,7 @@ def start_smtp_server(server_tls_context: ssl.SSLContext, ca_file: Path) -> Iter
         handler = handler or RecordingHandler()
         received = bytearray()
         smtp_kwargs.setdefault("authenticator", check_login)
-        # aiosmtpd 1.4 sees only STARTTLS as TLS, so with implicit TLS it must not require TLS for AUTH.
+        # aiosmtpd 1.4 counts only STARTTLS as TLS, so with implicit TLS it must not require TLS for AUTH.
         smtp_kwargs.setdefault("auth_require_tls", not implicit_tls)
         smtp_kwargs.setdefault("hostname", "smtp.localhost")
         if starttls and not implicit_tls:

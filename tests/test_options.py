@@ -57,7 +57,7 @@ def test_format_target_brackets_ipv6() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--line", "x.test:1", "--port", "2"], "--port says 2"),
+        (["--line", "x.test:1", "--port", "2"], "--port has 2"),
         (["--line", "x.test:1", "--timeout", "0"], "must be more than 0"),
         (["--line", "x.test:1", "--ca-file", "/nonexistent.pem"], "file not found"),
         (["--line", "x.test:1", "--ca-file", "/"], "is a folder"),

@@ -115,7 +115,7 @@ class LineConsole:
             self.prompt.app.invalidate()
 
     def print_lesson(self, event: Event) -> None:
-        """Print what the lesson says about one transcript event, if anything."""
+        """Print the lesson's messages about one transcript event, if any."""
         if self.lesson is not None:
             for line in lesson_lines(self.lesson.observe(event)):
                 self._write(line)

@@ -27,7 +27,7 @@ class LocalProtocolError(ProtocolError):
 
 
 class RemoteProtocolError(ProtocolError):
-    """The server sent bytes that are not a valid reply; ``raw`` holds them (possibly cut)."""
+    """The server sent bytes that are not a valid reply; ``raw`` contains them (possibly cut)."""
 
     def __init__(self, message: str, raw: bytes = b"") -> None:
         super().__init__(message)

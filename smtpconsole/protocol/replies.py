@@ -176,7 +176,7 @@ class ReplyParser:
         self._split_lines()
 
     def feed_eof(self) -> None:
-        """Record that the peer closed; an unterminated last line is parsed as it stands."""
+        """Record that the peer closed; an unterminated last line is parsed as it is."""
         if self._eof:
             return
         self._eof = True

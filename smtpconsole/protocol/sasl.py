@@ -381,7 +381,7 @@ def saslprep(text: str, *, field: str = "string") -> str:
     prohibited tables and the bidirectional rule of RFC 3454 section 6.
 
     Raises:
-        LocalProtocolError: the text holds a prohibited character.
+        LocalProtocolError: the text contains a prohibited character.
     """
     if text.isascii():
         if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
@@ -444,8 +444,8 @@ SUPPORTED_MECHANISMS: Final = (
     "SCRAM-SHA-256",
 )
 
-# Order in which ``preferred_mechanism`` picks from what a server offers: SCRAM proves the server
-# knows the password, PLAIN and LOGIN are the ones servers support best, CRAM-MD5 needs the
+# Preference order of ``preferred_mechanism``. SCRAM makes the server prove that it has the
+# password. PLAIN and LOGIN are the best supported. CRAM-MD5 comes last, because it needs the
 # password stored in clear on the server and often fails for that reason.
 _PREFERENCE: Final = ("SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN", "CRAM-MD5")
 
@@ -479,7 +479,7 @@ def create_mechanism(
         login_initial_response: for LOGIN, send the username on the AUTH line.
 
     Raises:
-        LocalProtocolError: the mechanism is not supported or a field holds NUL, CR or LF.
+        LocalProtocolError: the mechanism is not supported or a field contains NUL, CR or LF.
     """
     key = name.strip().upper()
     if key == "PLAIN":

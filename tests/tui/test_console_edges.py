@@ -12,7 +12,6 @@ from textual.widgets import Input, Select
 from smtpconsole.tui.app import create_app
 from smtpconsole.tui.screens.composer import ComposerScreen
 from smtpconsole.tui.widgets.mailbox import MailboxPanel
-from smtpconsole.tui.widgets.status_bar import StatusBar
 from tests.hostile_servers import serve, silent_script, starttls_injection_script
 from tests.tui.tui_helpers import (
     TERMINAL_SIZE,
@@ -20,6 +19,7 @@ from tests.tui.tui_helpers import (
     main_screen,
     pane_lines,
     pane_text,
+    status_of,
     type_line,
     wait_for,
     wait_for_form,
@@ -29,22 +29,18 @@ from tests.tui.tui_helpers import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def _status(app: Any) -> Any:
-    return main_screen(app).query_one(StatusBar).status
-
-
 async def test_keepalive_sends_noop_when_idle(start_smtp_server: Any) -> None:
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await wait_for(pilot, lambda: _status(app).phase == "READY", "phase READY")
-        await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS")
+        await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS")
         main_screen(app).controller.keepalive_seconds = 0.3  # type: ignore[union-attr]
         await pilot.press("f7")
-        await wait_for(pilot, lambda: _status(app).keepalive, "keepalive on in the status")
+        await wait_for(pilot, lambda: status_of(app).keepalive, "keepalive on in the status")
         await wait_for_pane(pilot, app, "[keepalive]")
         await pilot.press("f7")
-        await wait_for(pilot, lambda: not _status(app).keepalive, "keepalive off")
+        await wait_for(pilot, lambda: not status_of(app).keepalive, "keepalive off")
         sent = pane_text(app).count("[keepalive]")
         await pilot.pause(0.8)
         assert pane_text(app).count("[keepalive]") == sent
@@ -84,8 +80,8 @@ async def test_practice_mailbox_shows_sent_message() -> None:
         options = console_options(practice.port, ca_file=practice.ca_file, host=practice.host)
         app = create_app(options, practice)
         async with app.run_test(size=TERMINAL_SIZE) as pilot:
-            await wait_for(pilot, lambda: _status(app).phase == "READY", "phase READY")
-            await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS")
+            await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
+            await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS")
             screen = main_screen(app)
             option_list = screen.query_one("#suggestions")
             ids = [
@@ -121,7 +117,7 @@ async def test_postfix_starttls_and_builder_auth(postfix: Any) -> None:
     options = console_options(postfix.starttls_port, ca_file=postfix.ca_file, host=postfix.tls_name)
     app = create_app(options)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS with Postfix")
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS with Postfix")
         await wait_for_pane(pilot, app, "S: 250-AUTH")
         screen = main_screen(app)
         await wait_for_form(pilot, screen, "#secret")
@@ -132,4 +128,4 @@ async def test_postfix_starttls_and_builder_auth(postfix: Any) -> None:
         await pilot.click("#send")
         await wait_for_pane(pilot, app, "S: 235")
         assert postfix.password not in pane_text(app)
-        assert _status(app).auth == "authenticated"
+        assert status_of(app).auth == "authenticated"

@@ -14,13 +14,13 @@ from smtpconsole.tui.screens.challenge import ChallengeScreen
 from smtpconsole.tui.screens.composer import ComposerScreen
 from smtpconsole.tui.widgets.command_builder import CommandBuilder
 from smtpconsole.tui.widgets.raw_input import DATA_TITLE, RawInput
-from smtpconsole.tui.widgets.status_bar import StatusBar
 from tests.tui.tui_helpers import (
     TERMINAL_SIZE,
     console_options,
     main_screen,
     pane_lines,
     pane_text,
+    status_of,
     type_line,
     wait_for,
     wait_for_form,
@@ -30,15 +30,11 @@ from tests.tui.tui_helpers import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def _status(app: Any) -> Any:
-    return main_screen(app).query_one(StatusBar).status
-
-
 async def _wait_ready(pilot: Any, app: Any, *, tls: bool = True) -> None:
     """Wait until the automatic greeting (and STARTTLS) is done and the builder is filled."""
-    await wait_for(pilot, lambda: _status(app).phase == "READY", "phase READY")
+    await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
     if tls:
-        await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS in the status")
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
     await pilot.pause(0.1)
 
 
@@ -97,7 +93,7 @@ async def test_starttls_connect_upgrades_in_view(start_smtp_server: Any) -> None
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         await _wait_ready(pilot, app)
         text = pane_text(app)
-        security = _status(app).security
+        security = status_of(app).security
     assert "C: STARTTLS" in text
     assert "== TLS started" in text
     assert text.count("C: EHLO client.test") == 2
@@ -114,7 +110,7 @@ async def test_typed_starttls_does_handshake(start_smtp_server: Any) -> None:
         await wait_for_pane(pilot, app, "S: 250 ")
         await type_line(pilot, "STARTTLS")
         await wait_for_pane(pilot, app, "== TLS started")
-        await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS in the status")
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
         await type_line(pilot, "EHLO again.test")
         await wait_for_pane(pilot, app, "S: 250-AUTH")
     assert b"STARTTLS\r\nEHLO again.test\r\n" in server.received
@@ -133,7 +129,7 @@ async def test_builder_starttls_does_handshake(start_smtp_server: Any) -> None:
         assert "STARTTLS" in str(builder.query_one("#preview").render())
         await pilot.click("#send")
         await wait_for_pane(pilot, app, "== TLS started")
-        await wait_for(pilot, lambda: "verified" in _status(app).security, "TLS in the status")
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
     assert b"EHLO client.test\r\nSTARTTLS\r\n" in server.received
 
 
@@ -153,7 +149,7 @@ async def test_builder_auth_plain_masks_token(start_smtp_server: Any) -> None:
         assert token not in preview
         await pilot.click("#send")
         await wait_for_pane(pilot, app, "S: 235")
-        await wait_for(pilot, lambda: _status(app).auth == "authenticated", "authenticated")
+        await wait_for(pilot, lambda: status_of(app).auth == "authenticated", "authenticated")
         text = pane_text(app)
     assert f"AUTH PLAIN {token}\r\n".encode() in server.received
     assert "C: AUTH PLAIN ********" in text
@@ -300,10 +296,10 @@ async def test_unverified_certificate_continue_insecure(start_smtp_server: Any) 
         assert "DNS:localhost" in pane_text(app) or screen.query(".cert")
         await pilot.pause(0.1)
         screen.query_one("#insecure", Button).press()
-        await wait_for(pilot, lambda: _status(app).phase == "READY", "phase READY")
-        await wait_for(pilot, lambda: "insecure" in _status(app).security, "insecure status")
-        assert _status(app).insecure
-        assert "NOT VERIFIED (insecure)" in _status(app).security
+        await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
+        await wait_for(pilot, lambda: "insecure" in status_of(app).security, "insecure status")
+        assert status_of(app).insecure
+        assert "NOT VERIFIED (insecure)" in status_of(app).security
         lines = pane_lines(app)
         failed = next(i for i, line in enumerate(lines) if line.startswith("!! TLS failed"))
         offer = next(i for i, line in enumerate(lines) if "press F8" in line)

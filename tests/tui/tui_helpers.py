@@ -46,6 +46,13 @@ def main_screen(app: SmtpConsoleApp) -> MainScreen:
     return screen
 
 
+def status_of(app: SmtpConsoleApp) -> Any:
+    """Return the status bar's current state on the main screen."""
+    from smtpconsole.tui.widgets.status_bar import StatusBar
+
+    return main_screen(app).query_one(StatusBar).status
+
+
 def pane_lines(app: SmtpConsoleApp) -> list[str]:
     """Return the pane's lines; empty while the main screen is still being composed."""
     panes = main_screen(app).query(ProtocolPane)
