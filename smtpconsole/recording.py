@@ -4,7 +4,8 @@ Each line the user or the builder sent becomes a step, with an ``expect`` for th
 reply. Lines the session sent by itself on connect are left out, because the replay connects
 the same way (the scenario's ``manual`` key records which). An AUTH exchange becomes one ``auth`` step
 whose user name and password are references (``${SMTP_USERNAME}``, ``${SMTP_PASSWORD}``), so no
-secret is written. A message sent after 354 becomes a ``data`` step with the text inline.
+secret is written. A message sent after 354 becomes a ``data`` step with the text inline, and the
+BDAT commands of one transaction with their chunk octets become one ``bdat`` step.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class _Recorder:
     message: list[str] | None = None
     in_auth: bool = False
     saw_auto: bool = False
+    bdat: dict[str, Any] | None = None
+    """The ``bdat`` step of the transaction being recorded, until a line other than BDAT."""
+    bdat_octets: bytearray = field(default_factory=bytearray)
+    bdat_sizes: list[int] = field(default_factory=list)
 
     def add(self, event: Event) -> None:
         if isinstance(event, Connecting) and not self.header:
@@ -45,6 +50,9 @@ class _Recorder:
             self.saw_auto = self.saw_auto or event.source == "auto"
             self.awaiting.append(None)
             return
+        if event.chunk:
+            self._chunk_octets(event.raw)
+            return
         if self.message is not None:
             self._message_line(event.raw)
             return
@@ -52,6 +60,10 @@ class _Recorder:
         if self.in_auth or (event.secret and verb_of(text) != "AUTH"):
             self.awaiting.append(self.steps[-1] if self.steps else None)
             return
+        if verb_of(text) == "BDAT":
+            self._bdat_line(text)
+            return
+        self.bdat = None
         step = self._step_for(text)
         self.steps.append(step)
         self.awaiting.append(step)
@@ -70,6 +82,28 @@ class _Recorder:
             }
         # A raw STARTTLS replays as it was sent: the runner does the handshake after its 220.
         return {"send": text}
+
+    def _bdat_line(self, text: str) -> None:
+        words = text.split()
+        if self.bdat is None:
+            self.bdat = {"bdat": {"raw": ""}}
+            self.bdat_octets.clear()
+            self.bdat_sizes.clear()
+            self.steps.append(self.bdat)
+        if len(words) >= 2 and words[1].isdigit():
+            self.bdat_sizes.append(int(words[1]))
+        # Each chunk gets its own reply; the step expects the code of the last one.
+        self.awaiting.append(self.bdat)
+        if len(self.bdat_sizes) > 1:
+            self.bdat["bdat"]["chunk_size"] = self.bdat_sizes[0]
+
+    def _chunk_octets(self, raw: bytes) -> None:
+        if self.bdat is None:
+            return
+        self.bdat_octets += raw
+        # The replay converts line ends to CRLF and adds none of DATA's dot-stuffing.
+        text = self.bdat_octets.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        self.bdat["bdat"]["raw"] = text
 
     def _message_line(self, raw: bytes) -> None:
         assert self.message is not None

@@ -427,7 +427,8 @@ class Session:
             chunk_follows=chunk is not None,
         )
         if chunk is not None:
-            self._emit(LineSent(chunk, "data", False))
+            self.dialogue.chunk_sent(len(chunk))
+            self._emit(LineSent(chunk, "data", False, chunk=True))
             raw += chunk
         await conn.transport.write(raw)
         return awaited
@@ -461,7 +462,7 @@ class Session:
         if expect_reply or len(self.dialogue.pending) > pending_before:
             awaited = self._expect_reply(conn, source, expect_reply)
         self.last_sent_at = time.monotonic()
-        self._emit(LineSent(raw, source, secret or sent.secret))
+        self._emit(LineSent(raw, source, secret or sent.secret, chunk=sent.chunk))
         return awaited
 
     def _remember_hello_name(self, verb: str, line: bytes) -> None:

@@ -72,6 +72,8 @@ class LineSent:
     source: LineSource
     secret: bool = False
     at: float = field(default_factory=_now)
+    chunk: bool = False
+    """True for octets of a BDAT chunk: the server replies to the BDAT line, not to these."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ def prompt_text(session: Session) -> str:
         parts.append("auth")
     if dialogue.in_data:
         return f"[{' '.join(parts)}] data (a line with only '.' ends it)> "
+    if dialogue.chunk_octets_left:
+        return f"[{' '.join(parts)}] chunk ({dialogue.chunk_octets_left} octets left)> "
     return f"[{' '.join(parts)}] smtp> "
 
 

@@ -2,6 +2,7 @@
 
 Each line waits for its reply when one is due: every command gets one (RFC 5321 section 4.2),
 a message line after 354 gets none, and the line holding only ``.`` gets the reply to the message.
+After ``BDAT <size>`` the lines are the chunk's octets, and the reply waits for the last of them.
 So a here-document or a pipe drives the dialogue one step at a time, like a slow typist.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from smtpconsole.errors import ReadTimeout, SmtpConsoleError, TransportError
 from smtpconsole.line.lesson import LessonGuide, lesson_lines
 from smtpconsole.options import ConsoleOptions
+from smtpconsole.protocol.commands import verb_of
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.transcript import Event, format_event
@@ -63,8 +65,17 @@ async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
             return 0
         line = text.removesuffix("\n").removesuffix("\r")
         try:
-            if session.dialogue.in_data and line != ".":
+            dialogue = session.dialogue
+            in_chunk = dialogue.chunk_octets_left > 0
+            if (dialogue.in_data and line != ".") or in_chunk:
                 await session.send_line(line, source="typed")
+                if in_chunk and dialogue.chunk_octets_left == 0:
+                    # The reply to BDAT comes after the last octet of its chunk.
+                    await session.read_reply()
+            elif verb_of(line) == "BDAT":
+                await session.send_line(line, source="typed")
+                if dialogue.chunk_octets_left == 0:
+                    await session.read_reply()
             else:
                 await session.send_command(line, source="typed")
             if session.dialogue.phase is Phase.TLS_PENDING:

@@ -122,6 +122,26 @@ def advise_on_line(line: bytes, state: DialogueView, *, auth_response: bool) -> 
     return _check_command(state, line)
 
 
+def advise_on_chunk_line(line: bytes, octets_left: int) -> list[Advice]:
+    """Return advice on ``line`` typed as BDAT chunk octets, with ``octets_left`` still owed."""
+    size = len(line) + 2
+    if size > octets_left:
+        return [
+            warning(
+                f"This line is {size} octets with its CRLF but the chunk has {octets_left} left: "
+                f"the server reads the last {size - octets_left} as the start of a command.",
+                "bdat.chunk_overrun",
+            )
+        ]
+    if size < octets_left:
+        return [
+            info(f"{octets_left - size} octets of the chunk remain after this line.", "bdat.chunk")
+        ]
+    return [
+        info("This line completes the chunk; the server replies to the BDAT now.", "bdat.chunk")
+    ]
+
+
 def _check_command(state: DialogueView, line: bytes) -> list[Advice]:
     verb = verb_of(line)
     text = line.decode("utf-8", errors="replace")
@@ -361,7 +381,8 @@ def _check_bdat(state: DialogueView, text: str) -> list[Advice]:
     advice.append(
         info(
             "BDAT must be followed at once by exactly the announced number of octets, "
-            "CRLF line ends included; the message composer counts them for you.",
+            "CRLF line ends included: the lines you type next count as the chunk until it is "
+            "complete, and the server replies once, after the last octet.",
             "bdat.octets_follow",
         )
     )

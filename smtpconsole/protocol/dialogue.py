@@ -41,6 +41,7 @@ from smtpconsole.protocol.advice import (
     MAX_MESSAGE_LINE_OCTETS,
     Advice,
     AdviceLevel,
+    advise_on_chunk_line,
     advise_on_line,
     error,
     info,
@@ -81,6 +82,8 @@ class SentLine:
     """True for a line sent after DATA got 354, including the final ``.``."""
     ends_data: bool
     """True for the line holding only ``.`` that ends the message."""
+    chunk: bool = False
+    """True for octets of a BDAT chunk (RFC 3030), typed as a line after the BDAT command."""
 
 
 GREETING: Final = "<greeting>"
@@ -167,6 +170,8 @@ class Dialogue:
         self.last_matched_verb: str | None = None
         """The verb of the sent line that the last reply matched (``GREETING``, ``END_OF_DATA``
         or a command verb). ``None`` after an unsolicited reply."""
+        self.chunk_octets_left = 0
+        """Octets the last ``BDAT <size>`` announced that have not been sent yet."""
         self._pending: deque[_Pending] = deque()
         self._in_headers = True
         self._headers_seen: set[str] = set()
@@ -218,9 +223,13 @@ class Dialogue:
         even an empty or unknown one. Inside DATA only the final ``.`` does. For BDAT, pass the
         command line only, never the chunk octets that follow it.
 
-        NOTE: chunk octets typed as lines after a raw ``BDAT`` are taken as commands. The
-        pending entries then stop lining up with the replies, which ``check_line`` warns about.
+        Lines sent while ``chunk_octets_left`` is above zero are chunk octets, typed after a raw
+        ``BDAT``: each counts its length plus CRLF against the chunk and adds no pending entry,
+        because the server reads them as data and replies once to the BDAT command.
         """
+        if self.chunk_octets_left > 0:
+            self.chunk_sent(len(line) + 2)
+            return SentLine(verb="", secret=False, data_line=True, ends_data=False, chunk=True)
         if self.in_data:
             return self._data_line_sent(line)
         if self._is_auth_response(line):
@@ -230,8 +239,11 @@ class Dialogue:
         verb = verb_of(line)
         words = line.split()
         key = verb
-        if verb == "BDAT" and len(words) >= 3 and words[2].upper() == b"LAST":
-            key = BDAT_LAST
+        if verb == "BDAT":
+            if len(words) >= 3 and words[2].upper() == b"LAST":
+                key = BDAT_LAST
+            if len(words) >= 2 and words[1].isdigit():
+                self.chunk_octets_left = int(words[1])
         secret = False
         if verb == "AUTH":
             self.auth_mechanism = (
@@ -240,6 +252,10 @@ class Dialogue:
             secret = len(words) > 2
         self._pending.append(_Pending(verb=verb, key=key))
         return SentLine(verb=verb, secret=secret, data_line=False, ends_data=False)
+
+    def chunk_sent(self, size: int) -> None:
+        """Count ``size`` octets of a BDAT chunk as sent; the session calls this for a whole chunk."""
+        self.chunk_octets_left = max(0, self.chunk_octets_left - size)
 
     def _data_line_sent(self, line: bytes) -> SentLine:
         if line == b".":
@@ -517,6 +533,10 @@ class Dialogue:
         ]
 
     def _bdat_replied(self, reply: Reply) -> list[Advice]:
+        if self.chunk_octets_left:
+            # A server that reads the chunk replies after its last octet. A reply before that
+            # means it does not read one (BDAT unknown), so the next lines are commands again.
+            self.chunk_octets_left = 0
         if reply.is_error:
             # RFC 3030 section 2: after a failed chunk the transaction has failed.
             return [
@@ -530,6 +550,8 @@ class Dialogue:
 
     def check_line(self, line: bytes) -> list[Advice]:
         """Return advice on ``line`` (without CRLF) before it is sent; changes no state."""
+        if self.chunk_octets_left > 0:
+            return advise_on_chunk_line(line, self.chunk_octets_left)
         return advise_on_line(line, self._view(), auth_response=self._is_auth_response(line))
 
     def suggestions(self) -> list[Suggestion]:

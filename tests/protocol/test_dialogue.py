@@ -270,6 +270,7 @@ def test_data_not_accepted_keeps_phase() -> None:
 def test_bdat_path() -> None:
     dialogue = with_recipient()
     send(dialogue, b"BDAT 10")
+    dialogue.chunk_sent(10)
     receive(dialogue, b"250 2.0.0 10 octets received")
     assert dialogue.phase is Phase.RCPT
 
@@ -1145,3 +1146,28 @@ def test_any_event_sequence(events: list[tuple[str, object]]) -> None:
             assert dialogue.pending == () or kind == "send"
         if dialogue.capabilities is not None:
             assert isinstance(dialogue.capabilities, Capabilities)
+
+
+def test_typed_chunk_octets_count_against_the_bdat_size() -> None:
+    dialogue = with_recipient()
+    dialogue.line_sent(b"BDAT 9 LAST")
+    assert dialogue.chunk_octets_left == 9
+    assert keys(dialogue.check_line(b"abc")) == ["bdat.chunk"]
+    assert keys(dialogue.check_line(b"abcdefghij")) == ["bdat.chunk_overrun"]
+
+    sent = dialogue.line_sent(b"abc")
+    assert sent.chunk and sent.data_line
+    assert dialogue.chunk_octets_left == 4
+    assert dialogue.line_sent(b"de").chunk
+    assert dialogue.chunk_octets_left == 0
+    assert dialogue.pending == ("BDAT",)
+    assert not dialogue.line_sent(b"NOOP").chunk
+
+
+def test_reply_before_the_chunk_ends_the_octet_count() -> None:
+    dialogue = with_recipient()
+    send(dialogue, b"BDAT 9 LAST")
+    receive(dialogue, b"500 5.5.2 Error: command not recognized")
+
+    assert dialogue.chunk_octets_left == 0
+    assert not dialogue.line_sent(b"RSET").chunk
