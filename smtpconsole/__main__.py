@@ -1,7 +1,5 @@
 """Run the console with ``python -m smtpconsole``."""
 
-import sys
+from smtpconsole.cli import entry
 
-from smtpconsole.cli import main
-
-sys.exit(main())
+entry()

@@ -6,7 +6,6 @@ Error messages name the source (variable, command, keyring service) but never th
 
 from __future__ import annotations
 
-import getpass
 import importlib
 import os
 import subprocess
@@ -54,6 +53,8 @@ def prompt_hidden(prompt_text: str, hint: str = _PASSWORD_ENV_HINT) -> str:
     Raises:
         CredentialError: the input ended (Ctrl-D) before a line was entered.
     """
+    import getpass
+
     try:
         return getpass.getpass(prompt_text)
     except EOFError:

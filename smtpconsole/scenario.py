@@ -24,7 +24,6 @@ UI toolkit and opens no connection.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
@@ -415,6 +414,8 @@ def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]
 
 
 def _raise_unknown_action(raw: Mapping[Any, Any], where: _Where) -> None:
+    import difflib
+
     unknown = [str(key) for key in raw if key != "expect"]
     if not unknown:
         raise where.error("step", "no action", f"actions: {', '.join(ACTIONS)}")

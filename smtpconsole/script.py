@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import dataclasses
 import enum
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -116,6 +115,8 @@ class EventPrinter:
         if self._warnings_only and isinstance(event, AdviceGiven) and event.advice.level == "info":
             return
         if self._json:
+            import json
+
             self._stream.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
             return
         if isinstance(event, LineSent) and event.source == "data":

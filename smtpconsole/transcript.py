@@ -8,11 +8,9 @@ user asks to reveal: ``format_event``, ``export_text`` and ``export_jsonl`` all 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -329,6 +327,8 @@ class Transcript:
 
         Raw bytes are stored as base64 under ``raw_base64`` beside their decoded ``text``.
         """
+        import json
+
         lines = [json.dumps(event_to_json(event, reveal), ensure_ascii=False) for event in self]
         return write_private(Path(path), ("\n".join(lines) + "\n").encode("utf-8"))
 
@@ -377,6 +377,8 @@ def _json_value(value: object) -> object:
 
 def write_private(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` readable by the owner only, through a temporary file and rename."""
+    import tempfile
+
     path = path.expanduser()
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -8,7 +8,6 @@ beside the state changes that the replies cause.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -480,6 +479,8 @@ def _check_data_line(line: bytes, *, in_headers: bool) -> list[Advice]:
 
 
 def _check_header_line(line: bytes) -> list[Advice]:
+    import difflib
+
     if line[:1] in (b" ", b"\t"):
         return []  # A folded continuation of the previous header.
     match = HEADER_LINE.match(line)

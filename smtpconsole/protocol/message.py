@@ -9,9 +9,7 @@ they do with them. ``prepare_raw_payload`` does the same for a message the user 
 
 from __future__ import annotations
 
-import difflib
 import email.utils
-import mimetypes
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +63,8 @@ class Attachment:
 
     def mime_type(self) -> tuple[str, str]:
         """Return the main type and subtype; ``application/octet-stream`` when unknown."""
+        import mimetypes
+
         guessed = self.content_type or mimetypes.guess_type(self.filename)[0]
         maintype, _, subtype = (guessed or "application/octet-stream").partition("/")
         return maintype, subtype or "octet-stream"
@@ -527,6 +527,8 @@ _CANONICAL_NAMES: Final = {
 
 def _likely_intended(lower: str) -> str | None:
     # Letters swapped ("Form") keep the same letters; other typos are close by difflib's ratio.
+    import difflib
+
     for candidate, canonical in _CANONICAL_NAMES.items():
         if sorted(candidate) == sorted(lower):
             return canonical

@@ -17,13 +17,7 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
-import hashlib
-import hmac
-import json
 import re
-import secrets
-import stringprep
-import unicodedata
 from typing import ClassVar, Final
 
 from smtpconsole.protocol import commands
@@ -197,6 +191,9 @@ class CramMd5Mechanism(SaslMechanism):
         self._answered = False
 
     def _answer(self, challenge: bytes) -> bytes:
+        import hashlib
+        import hmac
+
         if not challenge:
             raise RemoteProtocolError("empty CRAM-MD5 challenge: the server sent no timestamp")
         if self._answered:
@@ -229,6 +226,8 @@ class XOAuth2Mechanism(SaslMechanism):
         return self._message
 
     def _answer(self, challenge: bytes) -> bytes:
+        import json
+
         self.error_text = challenge.decode("utf-8", errors="backslashreplace")
         try:
             decoded = json.loads(challenge)
@@ -247,6 +246,8 @@ class ScramMechanism(SaslMechanism):
     def __init__(
         self, username: str, password: str, authzid: str | None = None, nonce: str | None = None
     ) -> None:
+        import secrets
+
         super().__init__()
         _check_field("username", username)
         _check_field("password", password)
@@ -266,6 +267,8 @@ class ScramMechanism(SaslMechanism):
         return (self._gs2_header + self._client_first_bare).encode("utf-8")
 
     def _digest(self, key: bytes, message: bytes) -> bytes:
+        import hmac
+
         return hmac.new(key, message, self.hash_name).digest()
 
     def _answer(self, challenge: bytes) -> bytes:
@@ -275,6 +278,8 @@ class ScramMechanism(SaslMechanism):
         return b""
 
     def _client_final(self, server_first: bytes) -> bytes:
+        import hashlib
+
         attributes = _scram_attributes(server_first, self.name)
         nonce, salt_text, iterations_text = (attributes.get(key) for key in ("r", "s", "i"))
         if "m" in attributes:
@@ -307,6 +312,8 @@ class ScramMechanism(SaslMechanism):
         return f"{without_proof},p={base64.b64encode(proof).decode('ascii')}".encode()
 
     def _check_server_final(self, server_final: bytes) -> None:
+        import hmac
+
         if self.server_verified:
             raise _unexpected(self.name, server_final)
         attributes = _scram_attributes(server_final, self.name)
@@ -387,6 +394,10 @@ def saslprep(text: str, *, field: str = "string") -> str:
         if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
             raise LocalProtocolError(f"invalid {field}: contains a control character", field=field)
         return text
+    # Imported here: the tables take a few milliseconds to load, and most secrets are ASCII.
+    import stringprep
+    import unicodedata
+
     mapped = "".join(
         " " if stringprep.in_table_c12(char) else char
         for char in text
@@ -403,28 +414,30 @@ def saslprep(text: str, *, field: str = "string") -> str:
     return prepared
 
 
-_PROHIBITED_TABLES: Final = (
-    stringprep.in_table_c12,
-    stringprep.in_table_c21,
-    stringprep.in_table_c22,
-    stringprep.in_table_c3,
-    stringprep.in_table_c4,
-    stringprep.in_table_c5,
-    stringprep.in_table_c6,
-    stringprep.in_table_c7,
-    stringprep.in_table_c8,
-    stringprep.in_table_c9,
-    stringprep.in_table_a1,
-)
-
-
 def _is_prohibited(char: str) -> bool:
-    return any(table(char) for table in _PROHIBITED_TABLES)
+    import stringprep
+
+    tables = (
+        stringprep.in_table_c12,
+        stringprep.in_table_c21,
+        stringprep.in_table_c22,
+        stringprep.in_table_c3,
+        stringprep.in_table_c4,
+        stringprep.in_table_c5,
+        stringprep.in_table_c6,
+        stringprep.in_table_c7,
+        stringprep.in_table_c8,
+        stringprep.in_table_c9,
+        stringprep.in_table_a1,
+    )
+    return any(table(char) for table in tables)
 
 
 def _check_bidi(text: str, field: str) -> None:
     # RFC 3454 section 6: text with right-to-left characters must not mix in left-to-right ones
     # and must start and end with a right-to-left character.
+    import stringprep
+
     if not any(stringprep.in_table_d1(char) for char in text):
         return
     if any(stringprep.in_table_d2(char) for char in text) or not (

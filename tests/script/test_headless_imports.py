@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 HEADLESS_MODULES = (
     "smtpconsole.script",
@@ -36,3 +39,55 @@ def test_send_path_does_not_load_yaml_or_ui() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_plain_send_loads_nothing_it_does_not_use(start_smtp_server: Any, tmp_path: Path) -> None:
+    """A PLAIN send with a short text body loads no SCRAM, JSON, export or attachment modules.
+
+    hashlib (the certificate fingerprint) and stringprep (the idna codec that ssl uses for the
+    server name) are left out of the list: a STARTTLS send needs them.
+    """
+    server = start_smtp_server()
+    code = (
+        "import sys\nfrom smtpconsole.cli import main\n"
+        f"status = main({send_arguments(server)!r})\n"
+        "print(sorted(m for m in ('hmac', 'secrets', 'json', 'tempfile', 'mimetypes', 'difflib', "
+        "'getpass') if m in sys.modules), file=sys.stderr)\n"
+        "sys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=send_environment(server)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_console_script_send_prints_everything_and_exits_with_the_code(
+    start_smtp_server: Any,
+) -> None:
+    """``entry`` ends send with os._exit: the transcript must be complete, the code kept."""
+    server = start_smtp_server()
+    command = [sys.executable, "-m", "smtpconsole", *send_arguments(server)]
+    environment = send_environment(server)
+
+    delivered = subprocess.run(command, capture_output=True, text=True, env=environment)
+    assert delivered.returncode == 0, delivered.stderr
+    assert delivered.stdout.rstrip().splitlines()[-1].startswith("-- connection closed")
+    assert "S: 221" in delivered.stdout
+
+    environment["TEST_SMTP_PASSWORD"] = "wrong"
+    refused = subprocess.run(command, capture_output=True, text=True, env=environment)
+    assert refused.returncode == 5, refused.stderr
+    assert "535" in refused.stderr
+
+
+def send_arguments(server: Any) -> list[str]:
+    return [
+        "send", f"{server.host}:{server.port}", "--starttls", "--ca-file", str(server.ca_file),
+        "--user", server.user, "--password-env", "TEST_SMTP_PASSWORD", "--auth", "PLAIN",
+        "--from", "a@example.com", "--to", "b@example.com", "--subject", "s", "--body", "hi",
+    ]  # fmt: skip
+
+
+def send_environment(server: Any) -> dict[str, str]:
+    return {**os.environ, "TEST_SMTP_PASSWORD": server.password}
