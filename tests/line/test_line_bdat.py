@@ -8,7 +8,10 @@ from typing import Any
 from smtpconsole.line.console import prompt_text
 from smtpconsole.line.plain import run_plain
 from smtpconsole.options import ConnectOptions, ConsoleOptions
-from tests.session.chunking_server import start_chunking_server_fixture  # noqa: F401
+from tests.session.chunking_server import (
+    open_envelope,
+    start_chunking_server_fixture,  # noqa: F401
+)
 from tests.session.session_helpers import (
     SessionFactory,
     make_session_fixture,  # noqa: F401
@@ -39,10 +42,7 @@ async def test_prompt_counts_the_octets_left(
     make_session: SessionFactory, start_chunking_server: Any
 ) -> None:
     server = start_chunking_server()
-    session = make_session(server.host, server.port)
-    await session.connect()
-    await session.send_command("MAIL FROM:<a@example.com>")
-    await session.send_command("RCPT TO:<b@example.com>")
+    session = await open_envelope(make_session, server)
 
     await session.send_line("BDAT 10 LAST", source="typed")
     assert prompt_text(session).endswith("chunk (10 octets left)> ")

@@ -14,7 +14,10 @@ from smtpconsole.recording import record_scenario, scenario_from_events
 from smtpconsole.script import ExitCode, run_scenario
 from smtpconsole.session import Session
 from smtpconsole.transcript import LineSent
-from tests.session.chunking_server import start_chunking_server_fixture  # noqa: F401
+from tests.session.chunking_server import (
+    open_envelope,
+    start_chunking_server_fixture,  # noqa: F401
+)
 from tests.session.session_helpers import (
     SessionFactory,
     local_options,
@@ -22,14 +25,6 @@ from tests.session.session_helpers import (
 )
 
 MESSAGE = b"Subject: typed chunk\r\n\r\n.leading dot\r\n"
-
-
-async def open_envelope(make_session: SessionFactory, server: Any) -> Any:
-    session = make_session(server.host, server.port)
-    await session.connect()
-    for line in ("MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>"):
-        assert (await session.send_command(line, source="typed")).code == 250
-    return session
 
 
 async def test_typed_chunk_lines_are_octets_not_commands(

@@ -107,6 +107,15 @@ class ChunkingServer:
         return self.handler.messages
 
 
+async def open_envelope(make_session: Any, server: ChunkingServer) -> Any:
+    """Connect a session from ``make_session`` to ``server`` and have MAIL and RCPT accepted."""
+    session = make_session(server.host, server.port)
+    await session.connect()
+    assert (await session.send_command("MAIL FROM:<a@example.com>")).code == 250
+    assert (await session.send_command("RCPT TO:<b@example.com>")).code == 250
+    return session
+
+
 class _ChunkingController(Controller):
     def __init__(self, handler: ChunkingHandler, received: bytearray, **kwargs: Any) -> None:
         self._received = received

@@ -6,7 +6,10 @@ from typing import Any
 
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.transcript import AdviceGiven, LineSent
-from tests.session.chunking_server import start_chunking_server_fixture  # noqa: F401
+from tests.session.chunking_server import (
+    open_envelope,
+    start_chunking_server_fixture,  # noqa: F401
+)
 from tests.session.session_helpers import (
     SessionFactory,
     events_of,
@@ -18,14 +21,6 @@ from tests.session.session_helpers import (
 AWKWARD_MESSAGE = (
     b"Subject: chunks\r\n\r\n.\r\n..leading dots\r\nbare\nLF and bare\rCR\r\n\x00\xff\xfe\r\n"
 )
-
-
-async def open_envelope(make_session: SessionFactory, server: Any) -> Any:
-    session = make_session(server.host, server.port)
-    await session.connect()
-    assert (await session.send_command("MAIL FROM:<a@example.com>")).code == 250
-    assert (await session.send_command("RCPT TO:<b@example.com>")).code == 250
-    return session
 
 
 async def test_chunks_reassemble_byte_for_byte(
