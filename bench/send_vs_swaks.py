@@ -144,6 +144,19 @@ def bench_wall_time(peer: Peer, runs: int, environment: dict[str, str]) -> None:
             stdin=openssl_input(peer),
             success_marker=b"250 2.0.0 Ok: queued",
         ),
+        Client(
+            "blocking-socket floor",
+            [
+                PYTHON,
+                str(ROOT / "bench" / "blocking_floor.py"),
+                peer.host,
+                str(peer.port),
+                peer.ca_file,
+                peer.tls_name,
+                peer.user,
+            ],
+            success_marker=b"250 2.0.0 Ok: queued",
+        ),  # fmt: skip
         # Not clients: the start-up cost that any asyncio client in this Python pays, and that
         # of a client with blocking sockets.
         Client("python -c 'import asyncio, ssl'", [PYTHON, "-c", "import asyncio, ssl"]),
