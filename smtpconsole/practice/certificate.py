@@ -36,7 +36,7 @@ class CertificateFiles:
     cert_file: Path
     """The certificate, which is also the file clients pass as their CA file."""
     key_file: Path
-    """The private key, readable by the owner only."""
+    """The private key, readable by the owner only; the server deletes it once it has loaded it."""
     sha256_fingerprint: str
     """SHA-256 fingerprint of the certificate, as colon-separated hex pairs."""
 

@@ -8,11 +8,13 @@ import ssl
 import stat
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 
 from smtpconsole.errors import UsageError
+from smtpconsole.practice.certificate import create_certificate
 from smtpconsole.practice.mailbox import Mailbox, StoredMessage
 from smtpconsole.practice.server import PracticeServer
 
@@ -26,9 +28,14 @@ def test_certificate_names_localhost_and_ip(practice: PracticeServer) -> None:
     assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
 
 
-def test_key_file_readable_by_owner_only(practice: PracticeServer) -> None:
-    mode = stat.S_IMODE(practice.certificate.key_file.stat().st_mode)
-    assert mode == 0o600
+def test_key_file_readable_by_owner_only(tmp_path: Path) -> None:
+    files = create_certificate(tmp_path)
+    assert stat.S_IMODE(files.key_file.stat().st_mode) == 0o600
+
+
+def test_key_file_deleted_once_listening(practice: PracticeServer) -> None:
+    assert not practice.certificate.key_file.exists()
+    assert practice.ca_file.exists()
 
 
 @pytest.mark.parametrize("server_name", ["localhost", "127.0.0.1"])
