@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
@@ -53,22 +54,48 @@ class _ArgumentParser(argparse.ArgumentParser):
         if message.endswith("expected one argument"):
             # -4 and -6 make argparse read a negative number such as -1 as an option.
             hint = f"values that start with '-' need '=', e.g. --timeout=-1; {hint}"
-        raise UsageError(_hide_argument_values(message), hint)
+        raise UsageError(_hide_secret_values(message), hint)
 
 
 _UNRECOGNIZED = "unrecognized arguments: "
 
+_SECRET_OPTION = re.compile(r"pass|pasw|pwd|token|secret|key|cred|^ap$", re.IGNORECASE)
+"""Option names whose value may be a secret, such as a mistyped ``--password`` or swaks's ``-ap``."""
 
-def _hide_argument_values(message: str) -> str:
-    """Keep option names but drop the values from argparse's list of unrecognised arguments.
+HIDDEN_VALUE = "********"
+
+
+def _hide_secret_values(message: str) -> str:
+    """Hide the values that follow a secret-bearing option in argparse's unrecognised arguments.
 
     A mistyped ``--password SECRET`` would otherwise be echoed to the terminal and to CI logs.
+    Every other argument is shown, so that the user can see which one is wrong.
     """
     if not message.startswith(_UNRECOGNIZED):
         return message
-    words = message[len(_UNRECOGNIZED) :].split()
-    shown = [word.split("=", 1)[0] if word.startswith("-") else "VALUE" for word in words]
-    return _UNRECOGNIZED + " ".join(shown) + " (values not shown)"
+    shown: list[str] = []
+    hidden_after: list[str] = []
+    secret_follows = False
+    for word in message[len(_UNRECOGNIZED) :].split(" "):
+        if word.startswith("-"):
+            name, equals, _ = word.partition("=")
+            secret = bool(_SECRET_OPTION.search(name.lstrip("-")))
+            if secret:
+                hidden_after.append(name)
+            shown.append(name + "=" + HIDDEN_VALUE if secret and equals else word)
+            secret_follows = secret and not equals
+        elif secret_follows:
+            shown.append(HIDDEN_VALUE)
+            secret_follows = False
+        else:
+            shown.append(word)
+    text = _UNRECOGNIZED + " ".join(shown)
+    names = list(dict.fromkeys(hidden_after))
+    if len(names) == 1:
+        text += f" (the value after {names[0]} is not shown)"
+    elif names:
+        text += f" (the values after {', '.join(names[:-1])} and {names[-1]} are not shown)"
+    return text
 
 
 def _build_main_parser() -> argparse.ArgumentParser:
@@ -171,14 +198,36 @@ def _run_script(args: argparse.Namespace) -> int:
     if args.command == "run":
         # The scenario's own target applies when neither TARGET nor --profile is given.
         return script.run_from_args(args)
-    target = getattr(args, "target", None)
-    options = console_options_from_args(args) if (target or args.profile) else None
-    if options is None:
-        raise UsageError(
-            "send needs a TARGET or --profile",
-            "e.g. smtpconsole send mail.example.com:587 --from a@x --to b@y",
-        )
+    try:
+        target = getattr(args, "target", None)
+        if not (target or args.profile):
+            raise UsageError(
+                "send needs a TARGET or --profile",
+                "e.g. smtpconsole send mail.example.com:587 --from a@x --to b@y",
+            )
+        options = console_options_from_args(args)
+    except SmtpConsoleError as error:
+        # send reports every error as the script runner does, with the exit code line last.
+        return script.report_error(error)
     return script.send_from_args(options, args)
+
+
+def _parse_subcommand(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    """Parse the arguments of a subcommand; ``run`` and ``send`` take TARGET after options too.
+
+    argparse's plain ``parse_args`` gives ``run SCENARIO --ca-file CA TARGET`` an empty TARGET
+    when it reads SCENARIO, and then rejects TARGET as unrecognized. ``parse_intermixed_args``
+    reads the options first, but it cannot run on a parser with subcommands, so it runs on the
+    subcommand's own parser.
+    """
+    name = arguments[0]
+    if name not in ONE_SHOT_COMMANDS:
+        return parser.parse_args(arguments)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            subparser: argparse.ArgumentParser = action.choices[name]
+            return subparser.parse_intermixed_args(arguments[1:], argparse.Namespace(command=name))
+    raise AssertionError(f"no {name} subcommand in the parser")
 
 
 def _run_practice(args: argparse.Namespace) -> int:
@@ -214,11 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments and arguments[0] in SUBCOMMANDS:
             parser, handler = _build_subcommand_parser(arguments[0])
-            args = parser.parse_args(arguments)
+            args = _parse_subcommand(parser, arguments)
             return handler(args)
         args = _build_main_parser().parse_args(arguments)
         return _run_console(args)
     except UsageError as error:
+        if arguments[:1] and arguments[0] in ONE_SHOT_COMMANDS:
+            from smtpconsole.script import report_error
+
+            return int(report_error(error))
         _print_error(error)
         return ExitCode.USAGE
     except SmtpConsoleError as error:

@@ -41,6 +41,17 @@ class ReadTimeout(TransportError, TimeoutError):
     """No reply from the server within the read timeout."""
 
 
+class MalformedReplyError(TransportError):
+    """The server sent a reply that does not parse, and the session closed the connection.
+
+    Only a session created with ``strict_replies`` raises it; ``raw`` contains the bad bytes.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, raw: bytes = b"") -> None:
+        super().__init__(message, hint)
+        self.raw = raw
+
+
 class TlsError(TransportError):
     """A TLS handshake failed; ``details`` contains the peer certificate when one was seen."""
 

@@ -16,14 +16,13 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
-from smtpconsole.composer import compose, raw_payload
+from smtpconsole.composer import compose
 from smtpconsole.errors import CredentialError, ScriptError, SmtpConsoleError
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.replies import Reply
 from smtpconsole.scenario import (
-    INTERMEDIATE,
     STAGES,
     SUCCESS,
     AuthSpec,
@@ -42,6 +41,9 @@ if TYPE_CHECKING:
 
 BDAT_CHUNK_BYTES = 1024 * 1024
 """Octets per BDAT chunk when the step sets no ``chunk_size``; each chunk waits for its reply."""
+
+DATA_GO_AHEAD: Final = Expectation(code=354)
+"""The reply a data step needs to DATA before it sends the message (RFC 5321 section 4.1.1.4)."""
 
 _MESSAGE: Final = ("data", "bdat")
 """Actions that send a message."""
@@ -136,7 +138,8 @@ class Runner:
         early_quit = self._quits_while_greeting()
         connect = self.options.connect
         self._session = Session(
-            dataclasses.replace(connect, manual=True) if early_quit else connect
+            dataclasses.replace(connect, manual=True) if early_quit else connect,
+            strict_replies=True,
         )
         unsubscribe = self._session.subscribe(self._on_event)
         try:
@@ -151,6 +154,7 @@ class Runner:
                 self._finish_connect_stages()
             if not self._stopped:
                 await self._run_steps(self.scenario.steps)
+            self._check_message_finished()
         finally:
             await self._close()
             unsubscribe()
@@ -273,6 +277,22 @@ class Runner:
         if STAGES.index(stage) >= STAGES.index(quit_after):
             self._stopped = True
 
+    def _check_message_finished(self) -> None:
+        """Raise ``StepFailed`` when the steps end inside a message typed with ``send`` steps.
+
+        The session then closes without QUIT, which would be read as a message line, and the
+        server discards a message that has no line containing only ``.`` (RFC 5321 section 4.1.1.4).
+        """
+        if not self.session.dialogue.in_data or self.session.closed:
+            return
+        last = self.scenario.steps[-1]
+        raise StepFailed(
+            f"{self._where(last)}: the message is not finished: DATA got 354, but no line "
+            "containing only '.' followed, so the server discards the message",
+            ExitCode.DATA,
+            "end the message with a step '- send: \".\"' after its last line",
+        )
+
     async def _close(self) -> None:
         session = self._session
         if session is None or session.closed:
@@ -285,6 +305,8 @@ class Runner:
     async def _run_steps(self, steps: Sequence[Step]) -> None:
         index = 0
         while index < len(steps) and not self._stopped:
+            if self._passes_quit_after(steps[index]):
+                return
             group = self._pipeline_group(steps, index)
             if group:
                 await self._run_pipelined(group)
@@ -296,6 +318,39 @@ class Runner:
             await self.run_step(step)
             self._stage_done(self._stage_of(steps, index))
             index += 1
+        quit_after = self.scenario.quit_after
+        if quit_after is not None and not self._stopped:
+            self._diagnostic(
+                f"{self.scenario.path}: note: quit-after {quit_after}: no step completed that "
+                "stage, so every step ran"
+            )
+
+    def _passes_quit_after(self, step: Step) -> bool:
+        """Stop before a step of a stage after ``quit_after`` when that stage never ran.
+
+        Without an auth step, ``quit-after: auth`` stops before MAIL, so that a run meant to check
+        the credentials does not send a message. Print a note on stderr when it stops.
+        """
+        quit_after = self.scenario.quit_after
+        stage = _STAGE_OF_ACTION.get(step.action)
+        if quit_after is None or stage is None:
+            return False
+        if STAGES.index(stage) <= STAGES.index(quit_after):
+            return False
+        self._stopped = True
+        if self.one_shot:
+            skipped = _STAGE_NAMES.get(step.action, step.action)
+            reason = "give --user to authenticate" if quit_after == "auth" else "it never ran"
+            self._diagnostic(
+                f"note: --quit-after {quit_after}, but no {quit_after} stage ran ({reason}), so "
+                f"QUIT goes out before {skipped}"
+            )
+        else:
+            self._diagnostic(
+                f"{self._where(step)}: note: quit-after {quit_after}, but no step ran the "
+                f"{quit_after} stage, so QUIT goes out before this step"
+            )
+        return True
 
     def _stage_of(self, steps: Sequence[Step], index: int) -> Stage | None:
         """Return the stage that step ``index`` completes.
@@ -334,8 +389,7 @@ class Runner:
             if step.action == "rcpt":
                 self._recipients += step.argument
             elif step.action in ("data", "bdat"):
-                if not step.argument.is_raw:
-                    self._built(step)
+                self._built(step)
                 return
             elif step.action == "mail":
                 return
@@ -360,6 +414,11 @@ class Runner:
         # line containing only "." gets the reply to the whole message.
         line: str = step.argument
         if self.session.dialogue.in_data and line != ".":
+            if step.expect is not None:
+                self._diagnostic(
+                    f"{self._where(step)}: note: 'expect' is not checked, because a message line "
+                    "gets no reply; put it on the '.' line"
+                )
             await self.session.send_line(line, source="typed")
             return
         reply = await self.session.send_command(line, source="typed")
@@ -446,7 +505,7 @@ class Runner:
 
     async def _step_data(self, step: Step) -> None:
         payload = self._payload(step)
-        await self._command(step, commands.data(), INTERMEDIATE, final=False)
+        await self._command(step, commands.data(), DATA_GO_AHEAD, final=False)
         reply = await self._send_message(step, lambda: self.session.send_data(payload))
         self.check(step, reply, SUCCESS, ExitCode.DATA)
 
@@ -471,13 +530,7 @@ class Runner:
 
     def _message_content(self, step: Step) -> bytes:
         """Return the message as delivered: what DATA's payload carries, without dot-stuffing."""
-        spec: ComposerSpec = step.argument
-        if not spec.is_raw:
-            return self._built(step).raw
-        from smtpconsole.protocol.message import undo_dot_stuffing
-
-        # The raw payload has CRLF line ends and a final CRLF, as DATA delivers it.
-        return undo_dot_stuffing(raw_payload(spec, self._where(step)))
+        return self._built(step).raw
 
     async def _step_pause(self, step: Step) -> None:
         await asyncio.sleep(step.argument)
@@ -522,7 +575,7 @@ class Runner:
             if data_reply.code == 354 and not any(r.is_success for r in replies[1:-1]):
                 await self.session.send_data(b".\r\n")
             raise failure
-        self.check(data, data_reply, INTERMEDIATE, ExitCode.DATA, final=False)
+        self.check(data, data_reply, DATA_GO_AHEAD, ExitCode.DATA, final=False)
         reply = await self._send_message(data, lambda: self.session.send_data(payload))
         self.check(data, reply, SUCCESS, ExitCode.DATA)
         self._stage_done("data")
@@ -676,26 +729,40 @@ class Runner:
                 f"{self._where(step)}: the server does not offer CHUNKING, so the message goes "
                 "with DATA instead of BDAT"
             )
-        spec: ComposerSpec = step.argument
-        if spec.is_raw:
-            return raw_payload(spec, self._where(step))
         return self._built(step).payload_for_data
 
     def _built(self, step: Step) -> BuiltMessage:
-        """Build the message of a data or bdat step once, for the MAIL parameters and payload."""
+        """Build or read the message of a data or bdat step once, for the MAIL parameters and
+        payload."""
         built = self._messages.get(step.number)
-        if built is None:
-            built = compose(
-                step.argument,
-                self._sender,
-                self._recipients,
-                self.options,
-                self.session.dialogue.capabilities,
-            )
-            for warning in built.warnings:
-                self._diagnostic(f"{self._where(step)}: {warning.level}: {warning.text}")
-            self._messages[step.number] = built
+        if built is not None:
+            return built
+        spec: ComposerSpec = step.argument
+        capabilities = self.session.dialogue.capabilities
+        if spec.is_raw:
+            from smtpconsole.protocol.message import prepare_raw_message
+
+            built = prepare_raw_message(self._raw_message(step), capabilities)
+        else:
+            built = compose(spec, self._sender, self._recipients, self.options, capabilities)
+        for warning in built.warnings:
+            self._diagnostic(f"{self._where(step)}: {warning.level}: {warning.text}")
+        self._messages[step.number] = built
         return built
+
+    def _raw_message(self, step: Step) -> bytes:
+        spec: ComposerSpec = step.argument
+        if spec.raw is not None:
+            return spec.raw.encode("utf-8")
+        assert spec.raw_file is not None
+        try:
+            with open(spec.raw_file, "rb") as stream:
+                return stream.read()
+        except OSError as exc:
+            raise ScriptError(
+                f"{self._where(step)}: cannot read {spec.raw_file}: {exc.strerror or exc}",
+                "check the path and the file's permissions",
+            ) from None
 
 
 def _describe(reply: Reply) -> str:

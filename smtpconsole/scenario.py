@@ -27,12 +27,13 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from smtpconsole.errors import ScriptError, UsageError
+from smtpconsole.options import SECURITY_MODES, Security
 
 Stage = Literal["connect", "ehlo", "tls", "helo", "auth", "mail", "rcpt", "data"]
 STAGES: Final[tuple[Stage, ...]] = (
@@ -65,7 +66,10 @@ def parse_stage(text: str) -> Stage | None:
     return None
 
 
-_VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+# ``$$``, ``${...}`` or a ``${`` with no closing brace; the name inside is checked by ``expand``.
+_REFERENCE = re.compile(r"\$(\$|\{([^}]*)\}|\{)")
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REFERENCE_HINT = "write ${NAME} with a name of letters, digits and '_', and $$ for a literal $"
 _CODE_CLASS = re.compile(r"^([2-5])xx$", re.IGNORECASE)
 _CODE = re.compile(r"^[2-5][0-9][0-9]$")
 
@@ -98,7 +102,6 @@ class Expectation:
 
 
 SUCCESS: Final = Expectation(code_class=2)
-INTERMEDIATE: Final = Expectation(code_class=3)
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ class Scenario:
     path: str
     steps: tuple[Step, ...]
     target: str | None = None
-    security: str | None = None
+    security: Security | None = None
     manual: bool | None = None
     quit_after: Stage | None = None
     variables: dict[str, str] = field(default_factory=dict)
@@ -196,12 +199,24 @@ class _Where:
 
 
 def expand(text: str, variables: Mapping[str, str], where: _Where, field_name: str) -> str:
-    """Replace ``${NAME}`` by its value and ``$$`` by ``$``; an unknown name is an error."""
+    """Replace ``${NAME}`` by its value and ``$$`` by ``$``.
+
+    Raises:
+        ScriptError: a name is not set, a reference is not closed by ``}``, or a name is invalid.
+    """
 
     def replace(match: re.Match[str]) -> str:
         if match.group(1) == "$":
             return "$"
         name = match.group(2)
+        if name is None:
+            raise where.error(
+                field_name, f"'${{' without a closing '}}' in {text!r}", _REFERENCE_HINT
+            )
+        if not _VARIABLE_NAME.match(name):
+            raise where.error(
+                field_name, f"invalid variable name {name!r} in {text!r}", _REFERENCE_HINT
+            )
         if name not in variables:
             raise where.error(
                 field_name,
@@ -210,7 +225,59 @@ def expand(text: str, variables: Mapping[str, str], where: _Where, field_name: s
             )
         return variables[name]
 
-    return _VARIABLE.sub(replace, text)
+    return _REFERENCE.sub(replace, text)
+
+
+class _Variables(Mapping[str, str]):
+    """Values for ``${NAME}``: the file's ``variables:`` over ``outer``, each expanded on first use.
+
+    Expanding on first use lets a value refer to a variable defined later in the mapping, and
+    finds a cycle such as ``{A: "${B}", B: "${A}"}`` instead of reporting ``B`` as unset.
+    """
+
+    def __init__(self, own: Mapping[Any, Any], outer: Mapping[str, str], path: str) -> None:
+        self._own = {str(name): str(value) for name, value in own.items()}
+        self._outer = outer
+        self._path = path
+        self._values: dict[str, str] = {}
+        self._resolving: list[str] = []
+
+    def __getitem__(self, name: str) -> str:
+        if name in self._values:
+            return self._values[name]
+        if name not in self._own:
+            return self._outer[name]
+        if name in self._resolving:
+            cycle = [*self._resolving[self._resolving.index(name) :], name]
+            raise _Where(self._path).error(
+                f"variables.{cycle[0]}",
+                "the variables refer to each other in a cycle: "
+                + " -> ".join(f"${{{item}}}" for item in cycle),
+                "give one of them a value that does not refer back",
+            )
+        self._resolving.append(name)
+        try:
+            value = expand(self._own[name], self, _Where(self._path), f"variables.{name}")
+        finally:
+            self._resolving.pop()
+        self._values[name] = value
+        return value
+
+    def expand_own(self) -> None:
+        """Expand every variable of the file, so that an unset name or a cycle is reported even
+        in a variable that no step uses."""
+        for name in self._own:
+            self[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._own or name in self._outer
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._own
+        yield from (name for name in self._outer if name not in self._own)
+
+    def __len__(self) -> int:
+        return len(self._own) + sum(1 for name in self._outer if name not in self._own)
 
 
 def parse_expectation(value: object, where: _Where, field_name: str = "expect") -> Expectation:
@@ -280,25 +347,160 @@ def load_scenario(path: str, variables: Mapping[str, str] | None = None) -> Scen
             ``variables:`` mapping is added on top.
 
     Raises:
-        ScriptError: the file cannot be read, is not YAML, or a step is invalid.
+        ScriptError: the file cannot be read, is not UTF-8 or not YAML, or a step is invalid.
+    """
+    return read_scenario_file(path).build(os.environ if variables is None else variables)
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario file parsed as YAML, with its top-level keys checked but not yet its steps.
+
+    ``smtpconsole run`` reads the file's ``target`` first, builds the connection options from it,
+    and then builds the steps with the variables that those options give (``${HOST}``,
+    ``${SMTP_USERNAME}``).
+    """
+
+    path: str
+    document: dict[str, Any]
+
+    def target(self, variables: Mapping[str, str]) -> str | None:
+        """Return the ``target`` key after ``${VAR}`` expansion, or None when the file has none."""
+        value = self.document.get("target")
+        if value is None:
+            return None
+        own = self._own_variables()
+        return _parse_target(value, _Where(self.path), _Variables(own, variables, self.path))
+
+    def security(self) -> Security | None:
+        """Return the ``security`` key: plain, starttls, tls, or None when the file has none."""
+        security = self.document.get("security")
+        if security is None:
+            return None
+        for mode in SECURITY_MODES:
+            if security == mode:
+                return mode
+        raise _Where(self.path).error(
+            "security", f"invalid value {security!r}", "use plain, starttls or tls"
+        )
+
+    def build(self, variables: Mapping[str, str]) -> Scenario:
+        """Check every step and expand its variables from the file's ``variables:`` over
+        ``variables``."""
+        return _build_scenario(self, _Variables(self._own_variables(), variables, self.path))
+
+    def _own_variables(self) -> Mapping[Any, Any]:
+        own = self.document.get("variables") or {}
+        if not isinstance(own, dict):
+            raise _Where(self.path).error("variables", "expected a mapping of NAME: value")
+        return own
+
+
+def read_scenario_file(path: str) -> ScenarioFile:
+    """Read a scenario file as UTF-8 YAML and check its top-level keys.
+
+    Raises:
+        ScriptError: the file cannot be read, is not UTF-8 text, is not YAML, or has an unknown
+            top-level key.
     """
     where = _Where(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
-        raise ScriptError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
-    import yaml  # imported here so that `send`, which reads no YAML, does not load it
-
+        raise ScriptError(
+            f"cannot read scenario {path}: {exc.strerror or exc}", "check the path"
+        ) from None
     try:
-        document = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        raise ScriptError(f"{path}: invalid YAML: {exc}") from None
+        text = decode_utf8(data)
+    except TextFileError as exc:
+        raise ScriptError(
+            f"{path}: {exc.message}",
+            "a scenario is a YAML text file in UTF-8: convert it, e.g. with "
+            "'iconv -f ISO-8859-1 -t UTF-8', or check that this is the scenario file",
+        ) from None
+    document = _parse_yaml(path, text)
     if isinstance(document, list):
         document = {"steps": document}
     if not isinstance(document, dict):
         raise where.error("steps", "the file must be a mapping with a 'steps' list")
     _check_keys(document, _TOP_LEVEL_KEYS, where, "scenario")
-    return _build_scenario(path, document, dict(os.environ if variables is None else variables))
+    return ScenarioFile(path, document)
+
+
+_YAML_HINT: Final = (
+    "check the indentation and quoting there; quote a value that contains ': ' or ' #', or "
+    "that starts with one of [ ] { } * & ! | > ' \" % @ `"
+)
+
+
+def _parse_yaml(path: str, text: str) -> Any:
+    """Parse ``text`` with a safe loader; errors give the file, line and column (from 1)."""
+    import yaml  # imported here so that `send`, which reads no YAML, does not load it
+
+    try:
+        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        place = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else path
+        problem = exc.problem or exc.context or "not valid YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise ScriptError(f"{place}: invalid YAML: {problem}{context}", _YAML_HINT) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise ScriptError(
+            f"{path}, line {line}, column {column}: invalid YAML: character "
+            f"U+{exc.character:04X} is not allowed in YAML ({exc.reason})",
+            "a scenario is a YAML text file; check that this is the scenario and not a binary file",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScriptError(f"{path}: invalid YAML: {exc}", _YAML_HINT) from None
+
+
+class TextFileError(Exception):
+    """A file that cannot be read as UTF-8 text; ``message`` gives the reason without the file
+    name."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decode_utf8(data: bytes) -> str:
+    """Decode UTF-8 ``data``.
+
+    Raises:
+        TextFileError: ``data`` is not UTF-8; the message gives the first invalid byte, its line
+            and column (from 1, counted in bytes) and its offset.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise TextFileError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} at line {line}, column {column} "
+            f"(byte offset {exc.start}) is not valid UTF-8"
+        ) from None
+
+
+def read_body_file(path: str) -> str:
+    """Return the text of a body file (``send --body-file``, ``body_file`` in a data step).
+
+    Raises:
+        TextFileError: the file cannot be read or is not UTF-8; give ``BODY_FILE_HINT`` with it.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise TextFileError(str(exc.strerror or exc)) from None
+    return decode_utf8(data)
+
+
+BODY_FILE_HINT: Final = (
+    "give a UTF-8 text file as the body; to send a file's bytes unchanged, send it as the whole "
+    "message instead (send --data-file FILE, or 'data: FILE' in a scenario)"
+)
 
 
 def _unique_key_loader() -> Any:
@@ -327,13 +529,10 @@ def _unique_key_loader() -> Any:
     return UniqueKeyLoader
 
 
-def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, str]) -> Scenario:
+def _build_scenario(file: ScenarioFile, variables: _Variables) -> Scenario:
+    path, document = file.path, file.document
     where = _Where(path)
-    own = document.get("variables") or {}
-    if not isinstance(own, dict):
-        raise where.error("variables", "expected a mapping of NAME: value")
-    for name, value in own.items():
-        variables[str(name)] = expand(str(value), variables, where, f"variables.{name}")
+    variables.expand_own()
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise where.error("steps", "missing or empty", "list the steps, e.g. '- send: NOOP'")
@@ -342,14 +541,10 @@ def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, st
     if quit_after_value is not None:
         quit_after = parse_stage(str(quit_after_value))
         if quit_after is None:
+            names = ", ".join([*STAGES, *STAGE_ALIASES])
             raise where.error(
-                "quit-after",
-                f"unknown stage {quit_after_value!r}",
-                f"use one of {', '.join(STAGES)}",
+                "quit-after", f"unknown stage {quit_after_value!r}", f"use one of {names}"
             )
-    security = document.get("security")
-    if security is not None and security not in ("plain", "starttls", "tls"):
-        raise where.error("security", f"invalid value {security!r}", "use plain, starttls or tls")
     manual = document.get("manual")
     if manual is not None and not isinstance(manual, bool):
         raise where.error("manual", f"expected true or false, got {manual!r}")
@@ -358,10 +553,10 @@ def _build_scenario(path: str, document: dict[str, Any], variables: dict[str, st
         path=path,
         steps=tuple(parse_step(i, raw, path, variables) for i, raw in enumerate(steps, 1)),
         target=_parse_target(target, where, variables) if target is not None else None,
-        security=security,
+        security=file.security(),
         manual=manual,
         quit_after=quit_after,
-        variables={str(name): str(value) for name, value in own.items()},
+        variables={str(name): str(value) for name, value in file._own_variables().items()},
     )
 
 
@@ -408,6 +603,12 @@ def parse_step(number: int, raw: object, path: str, variables: Mapping[str, str]
     _check_keys(raw, {action, "expect"}, where, "step")
     if action == "expect":
         return Step(number, action, None, parse_expectation(raw["expect"], where))
+    if action in _NO_REPLY_ACTIONS and "expect" in raw:
+        raise where.error(
+            "expect",
+            f"a {action} step gets no reply, so it has nothing to check",
+            "put '- expect: ...' on a step of its own, after the step whose reply it checks",
+        )
     expect = parse_expectation(raw["expect"], where) if "expect" in raw else None
     argument = _PARSERS[action](raw[action], where, variables)
     return Step(number, action, argument, expect)
@@ -426,6 +627,8 @@ def _raise_unknown_action(raw: Mapping[Any, Any], where: _Where) -> None:
 
 
 _Parser = Callable[[Any, _Where, Mapping[str, str]], Any]
+_NO_REPLY_ACTIONS: Final = ("pause",)
+"""Actions that send nothing, so an ``expect`` next to them would check nothing."""
 _LINE_BREAKS: Final = (("\r", "CR"), ("\n", "LF"), ("\0", "NUL"))
 MAX_PAUSE_SECONDS: Final = 3600.0
 """Longest ``pause`` step; a longer wait is almost always a typo such as 1e9."""
@@ -469,10 +672,31 @@ def _parse_optional_text(value: Any, where: _Where, variables: Mapping[str, str]
 
 
 def _parse_nothing(value: Any, where: _Where, variables: Mapping[str, str]) -> None:
+    action = str(where.action)
     if value not in (None, {}, True):
         raise where.error(
-            str(where.action), f"takes no value, got {value!r}", "write '- starttls: {}'"
+            action,
+            f"takes no value, got {value!r}",
+            f"write '- {action}' with no value, or '- {action}: {{}}'",
         )
+
+
+def _parse_ehlo(value: Any, where: _Where, variables: Mapping[str, str]) -> str | None:
+    from smtpconsole.protocol import commands
+    from smtpconsole.protocol.errors import LocalProtocolError
+
+    name = _parse_optional_text(value, where, variables)
+    if name is None:
+        return None
+    try:
+        commands.ehlo(name)
+    except LocalProtocolError as exc:
+        raise where.error(
+            "ehlo",
+            exc.message,
+            "give one domain name or address literal, such as client.example or [192.0.2.1]",
+        ) from None
+    return name
 
 
 def _parse_addresses(value: Any, where: _Where, variables: Mapping[str, str]) -> tuple[str, ...]:
@@ -582,6 +806,7 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
         )
     allowed = _COMPOSER_KEYS | {"chunk_size"} if where.action == "bdat" else _COMPOSER_KEYS
     _check_keys(value, allowed, where, str(where.action))
+    _check_message_conflicts(value, where)
 
     def text(key: str) -> str | None:
         item = value.get(key)
@@ -597,7 +822,12 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
     body = text("body") or ""
     body_file = text("body_file")
     if body_file is not None:
-        body = _read_text(body_file, where, "data.body_file")
+        try:
+            body = read_body_file(body_file)
+        except TextFileError as exc:
+            raise where.error(
+                "data.body_file", f"cannot read {body_file}: {exc.message}", BODY_FILE_HINT
+            ) from None
     headers = value.get("headers") or {}
     if not isinstance(headers, dict):
         raise where.error("data.headers", "expected a mapping of Header-Name: value")
@@ -625,6 +855,42 @@ def _parse_message(value: Any, where: _Where, variables: Mapping[str, str]) -> C
         raw=text("raw"),
         chunk_size=_parse_chunk_size(value.get("chunk_size"), where),
     )
+
+
+_WHOLE_MESSAGE_KEYS: Final = ("raw", "file")
+"""Keys that give the whole message, headers included, in place of the composer fields."""
+
+
+def _check_message_conflicts(value: Mapping[Any, Any], where: _Where) -> None:
+    """Reject keys that would be ignored: two sources of the body, or fields next to a whole
+    message."""
+    action = str(where.action)
+    present = {str(key) for key, item in value.items() if item is not None}
+    whole = [key for key in _WHOLE_MESSAGE_KEYS if key in present]
+    if len(whole) > 1:
+        raise where.error(
+            action,
+            "conflicting keys raw and file: each gives the whole message",
+            "keep one of them",
+        )
+    if whole:
+        ignored = sorted(present & (_COMPOSER_KEYS - set(_WHOLE_MESSAGE_KEYS)))
+        if ignored:
+            names = (
+                ", ".join(ignored[:-1]) + " and " + ignored[-1] if len(ignored) > 1 else ignored[0]
+            )
+            raise where.error(
+                action,
+                f"conflicting keys: {whole[0]} gives the whole message, headers included, so "
+                f"{names} would be ignored",
+                f"remove {names}, or remove {whole[0]} to build the message from the fields",
+            )
+    if {"body", "body_file"} <= present:
+        raise where.error(
+            action,
+            "conflicting keys body and body_file: each gives the body",
+            "keep body for text written in the scenario, or body_file for a file",
+        )
 
 
 _HEADER_NAME: Final = re.compile(r"^[!-9;-~]+$")
@@ -663,16 +929,9 @@ def _parse_chunk_size(value: Any, where: _Where) -> int | None:
     return value
 
 
-def _read_text(path: str, where: _Where, field_name: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise where.error(field_name, f"cannot read {path}: {exc}") from None
-
-
 _PARSERS: Final[dict[str, _Parser]] = {
     "send": _parse_text,
-    "ehlo": _parse_optional_text,
+    "ehlo": _parse_ehlo,
     "starttls": _parse_nothing,
     "quit": _parse_nothing,
     "auth": _parse_auth,

@@ -19,6 +19,7 @@ from smtpconsole.errors import (
     ConnectFailed,
     ConnectionLost,
     CredentialError,
+    MalformedReplyError,
     ProfileError,
     ReadTimeout,
     ScriptError,
@@ -27,9 +28,15 @@ from smtpconsole.errors import (
     UsageError,
     format_error_lines,
 )
-from smtpconsole.options import DEFAULT_PORTS, ConnectOptions, ConsoleOptions, parse_target
+from smtpconsole.options import (
+    DEFAULT_PORTS,
+    ConnectOptions,
+    ConsoleOptions,
+    Security,
+    parse_target,
+)
 from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
-from smtpconsole.scenario import Scenario, load_scenario
+from smtpconsole.scenario import Scenario, ScenarioFile, read_scenario_file
 
 if TYPE_CHECKING:
     from smtpconsole.transcript import Event, LineSent
@@ -80,6 +87,7 @@ def exit_code_for(error: BaseException) -> ExitCode:
         (ReadTimeout, ExitCode.TIMEOUT),
         (TimeoutError, ExitCode.TIMEOUT),
         (ConnectionLost, ExitCode.CONNECTION_LOST),
+        (MalformedReplyError, ExitCode.CONNECTION_LOST),
         (RemoteProtocolError, ExitCode.CONNECTION_LOST),
         (UsageError, ExitCode.USAGE),
         (ScriptError, ExitCode.USAGE),
@@ -169,57 +177,89 @@ def report_error(error: BaseException, stream: TextIO | None = None) -> ExitCode
     return code
 
 
-def scenario_options(scenario: Scenario, options: ConsoleOptions | None) -> ConsoleOptions:
-    """Combine the command-line options with the scenario's own target, security and manual keys.
-
-    A target given on the command line or by a profile wins over the scenario's ``target``.
-    """
-    if options is None:
-        if scenario.target is None:
-            raise UsageError(
-                f"{scenario.path}: no target",
-                "give TARGET on the command line, a --profile, or 'target:' in the scenario",
-            )
-        target = parse_target(scenario.target)
-        security = scenario.security or "starttls"
-        port = target.port or DEFAULT_PORTS[security]  # type: ignore[index]
-        connect = ConnectOptions(target.host, port, security)  # type: ignore[arg-type]
-        options = ConsoleOptions(connect=connect)
+def scenario_options(scenario: Scenario, options: ConsoleOptions) -> ConsoleOptions:
+    """Apply the scenario's ``manual`` key to the options."""
     if scenario.manual is not None:
         connect = dataclasses.replace(options.connect, manual=scenario.manual)
         options = dataclasses.replace(options, connect=connect)
     return options
 
 
+def options_from_scenario_target(file: ScenarioFile) -> ConsoleOptions:
+    """Build options from the file's ``target`` and ``security`` keys alone.
+
+    Raises:
+        UsageError: the file has no ``target``.
+        ScriptError: ``target`` or ``security`` is invalid.
+    """
+    import os
+
+    target_text = file.target(os.environ)
+    if target_text is None:
+        raise _no_target(file)
+    target = parse_target(target_text)
+    security: Security = file.security() or "starttls"
+    port = target.port or DEFAULT_PORTS[security]
+    return ConsoleOptions(connect=ConnectOptions(target.host, port, security))
+
+
+def _no_target(file: ScenarioFile) -> UsageError:
+    """Return the error for a run without a server, after raising any error in the steps."""
+    import os
+
+    file.build(os.environ)
+    return UsageError(
+        f"{file.path}: no server given: the scenario has no 'target:', and neither TARGET nor "
+        "--profile was given",
+        "give TARGET on the command line, a --profile, or 'target:' in the scenario",
+    )
+
+
 def run_scenario(path: str, options: ConsoleOptions | None, json_output: bool) -> int:
-    """Run a scenario file and return its exit code (``ExitCode``)."""
+    """Run a scenario file and return its exit code (``ExitCode``).
+
+    Without ``options``, the file's ``target`` and ``security`` keys give the server.
+    """
     try:
-        scenario = load_scenario(path, scenario_variables(options))
-        options = scenario_options(scenario, options)
+        file = read_scenario_file(path)
+        if options is None:
+            options = options_from_scenario_target(file)
+        return _run_file(file, options, json_output)
     except SmtpConsoleError as exc:
         return report_error(exc)
-    return run_steps(scenario, options, json_output)
+
+
+def _run_file(file: ScenarioFile, options: ConsoleOptions, json_output: bool) -> int:
+    # The steps are built once the options are known, so that ${HOST}, ${PORT} and
+    # ${SMTP_USERNAME} have values also when the target comes from the file.
+    scenario = file.build(scenario_variables(options))
+    return run_steps(scenario, scenario_options(scenario, options), json_output)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run ``smtpconsole run`` from parsed arguments.
 
     When neither TARGET nor ``--profile`` is given, the scenario's ``target`` key takes the place
-    of TARGET, so that connection options on the command line (``--ca-file``, ``--sni``) apply.
-    Its ``security`` key then applies too, unless ``--plain``, ``--starttls`` or ``--tls`` is given.
+    of TARGET, so that connection options on the command line (``--ca-file``, ``--sni``, ``--user``)
+    apply. Its ``security`` key then applies too, unless ``--plain``, ``--starttls`` or ``--tls`` is
+    given.
     """
+    import os
+
     from smtpconsole.arguments import console_options_from_args
 
     try:
+        file = read_scenario_file(args.scenario)
         if not args.target and not args.profile:
-            scenario = load_scenario(args.scenario)
-            args.target = scenario.target
-            if getattr(args, "security", None) is None and scenario.security is not None:
-                args.security = scenario.security
-        options = console_options_from_args(args) if args.target or args.profile else None
+            args.target = file.target(os.environ)
+            if getattr(args, "security", None) is None:
+                args.security = file.security()
+        if not args.target and not args.profile:
+            raise _no_target(file)
+        options = console_options_from_args(args)
+        return _run_file(file, options, args.json)
     except SmtpConsoleError as exc:
         return report_error(exc)
-    return run_scenario(args.scenario, options, args.json)
 
 
 def run_steps(
@@ -339,4 +379,8 @@ def send_from_args(options: ConsoleOptions, args: argparse.Namespace) -> int:
     """Run ``smtpconsole send`` with parsed arguments and the options built from them."""
     from smtpconsole import sending
 
-    return sending.send(options, sending.request_from_args(args, options))
+    try:
+        request = sending.request_from_args(args, options)
+    except SmtpConsoleError as exc:
+        return report_error(exc)
+    return sending.send(options, request)

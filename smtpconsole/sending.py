@@ -19,6 +19,7 @@ from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.scenario import (
+    BODY_FILE_HINT,
     STAGE_ALIASES,
     STAGES,
     AuthSpec,
@@ -26,7 +27,9 @@ from smtpconsole.scenario import (
     Scenario,
     Stage,
     Step,
+    TextFileError,
     parse_stage,
+    read_body_file,
 )
 from smtpconsole.script import report_error, run_steps
 
@@ -194,11 +197,10 @@ def _message_spec(request: SendRequest) -> ComposerSpec:
     body = request.body if request.body is not None else DEFAULT_BODY
     if request.body_file is not None:
         try:
-            body = Path(request.body_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            body = read_body_file(request.body_file)
+        except TextFileError as exc:
             raise UsageError(
-                f"cannot read --body-file {request.body_file}: {exc}",
-                "give a readable UTF-8 text file",
+                f"cannot read --body-file {request.body_file}: {exc.message}", BODY_FILE_HINT
             ) from None
     return ComposerSpec(
         mail_from=request.mail_from,
@@ -248,7 +250,8 @@ def request_from_args(
             to = options.rcpt_to
     if mail_from is None:
         raise UsageError(
-            "no sender", "give --from ADDRESS, or set envelope.mail_from in the profile"
+            "no sender for MAIL FROM and the From header",
+            "give --from ADDRESS, or set envelope.mail_from in the profile",
         )
     return SendRequest(
         mail_from=mail_from,

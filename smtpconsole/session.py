@@ -28,6 +28,7 @@ from typing import Final, Literal
 from smtpconsole.errors import (
     ConnectFailed,
     ConnectionLost,
+    MalformedReplyError,
     ReadTimeout,
     SmtpConsoleError,
     TlsError,
@@ -112,11 +113,15 @@ class _ConnectionState:
     """Replies in a row that no sent line was waiting for."""
     dropped_reported: int = 0
     overlong_noted: bool = False
+    malformed: RemoteProtocolError | None = None
+    """The first reply that did not parse, when the session ends the connection at one."""
 
 
 class _ClosedMarker:
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, error: Exception | None = None) -> None:
         self.reason = reason
+        self.error = error
+        """The error that ``read_reply`` raises; a ``ConnectionLost`` with ``reason`` when None."""
 
 
 TlsFailure = Literal["implicit", "starttls"]
@@ -125,8 +130,15 @@ TlsFailure = Literal["implicit", "starttls"]
 class Session:
     """A live dialogue with one server; create it, then ``await connect()``."""
 
-    def __init__(self, options: ConnectOptions) -> None:
+    def __init__(self, options: ConnectOptions, *, strict_replies: bool = False) -> None:
+        """Args:
+        strict_replies: end the connection at the first reply that does not parse, and raise
+            ``MalformedReplyError`` to every caller waiting for a reply. The script runner uses
+            this. Without it the session shows the bad bytes and reads on, as the interactive
+            front ends want, and the wait for that reply ends only at the read timeout.
+        """
         self.options = options
+        self.strict_replies = strict_replies
         self.transcript = Transcript()
         self.dialogue = Dialogue()
         """The dialogue of the current connection; a reconnect replaces it with a new one."""
@@ -553,6 +565,8 @@ class Session:
             raise self._read_timeout(seconds) from None
         if isinstance(item, _ClosedMarker):
             self._replies.put_nowait(item)
+            if item.error is not None:
+                raise item.error
             raise ConnectionLost(item.reason, "connect again to continue")
         return item
 
@@ -589,6 +603,9 @@ class Session:
                 if self._process_replies(conn):
                     conn.handshake = self._begin_handshake(conn, verify=None)
                     return
+                if conn.malformed is not None:
+                    await self._end_malformed(conn, conn.malformed)
+                    return
                 if conn.unsolicited > MAX_UNSOLICITED_REPLIES:
                     await self._end_flood(conn)
                     return
@@ -608,6 +625,9 @@ class Session:
             except RemoteProtocolError as exc:
                 self._emit(MalformedReply(exc.raw, exc.message))
                 self._report_dropped(conn)
+                if self.strict_replies:
+                    conn.malformed = exc
+                    return False
                 continue
             if result is NEED_DATA or result is CLOSED or not isinstance(result, Reply):
                 return False
@@ -635,6 +655,23 @@ class Session:
             awaited.future.set_result(reply)
         elif awaited is None or awaited.source != "keepalive":
             self._queue_reply(reply)
+
+    async def _end_malformed(self, conn: _ConnectionState, exc: RemoteProtocolError) -> None:
+        """End the connection at a reply that does not parse, in ``strict_replies`` mode."""
+        received = decode_text(exc.raw.rstrip(b"\r\n"))
+        text = f"{self.address} sent a reply that does not parse: {exc.message}"
+        if received and received not in exc.message:
+            text += f"; received {received!r}"
+        error = MalformedReplyError(
+            text,
+            "the server does not follow the reply format of RFC 5321 section 4.2 (a three-digit "
+            "code on every line, the same code on each line of one reply): check that TARGET is "
+            "an SMTP port",
+            exc.raw,
+        )
+        await self._end_connection(
+            conn, "closed by the client: the server sent a reply that does not parse", None, error
+        )
 
     async def _end_flood(self, conn: _ConnectionState) -> None:
         message = (
@@ -673,6 +710,9 @@ class Session:
         mid_reply = conn.parser.partial
         conn.parser.feed_eof()
         self._process_replies(conn)
+        if conn.malformed is not None:
+            await self._end_malformed(conn, conn.malformed)
+            return
         if error is not None:
             reason = "the connection broke"
         elif self._quit_sent():
@@ -689,16 +729,24 @@ class Session:
                 return commands.verb_of(event.raw) == "QUIT"
         return False
 
-    async def _end_connection(self, conn: _ConnectionState, reason: str, error: str | None) -> None:
+    async def _end_connection(
+        self,
+        conn: _ConnectionState,
+        reason: str,
+        error: str | None,
+        cause: Exception | None = None,
+    ) -> None:
+        """Close the connection and fail every wait for a reply with ``cause``, or with a
+        ``ConnectionLost`` that gives ``reason`` when ``cause`` is None."""
         if conn.ended:
             return
         conn.ended = True
         self.closed = True
         self.dialogue.connection_closed()
         self._emit(ConnectionClosed(reason, error))
-        lost = ConnectionLost(f"{reason} ({self.address})", "connect again to continue")
+        lost = cause or ConnectionLost(f"{reason} ({self.address})", "connect again to continue")
         _fail_all(conn.awaiting, lost)
-        self._queue_reply(_ClosedMarker(f"{reason} ({self.address})"))
+        self._queue_reply(_ClosedMarker(f"{reason} ({self.address})", cause))
         self._stop_keepalive()
         await conn.transport.close()
 

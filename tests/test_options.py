@@ -80,7 +80,20 @@ def test_cli_hides_unrecognised_values(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["send", "x.test:25", "--password", "hunter2"]) == 2
     err = capsys.readouterr().err
     assert "hunter2" not in err
-    assert "--password" in err
+    assert "--password ********" in err
+    assert "(the value after --password is not shown)" in err
+
+
+def test_cli_shows_other_unrecognised_values(capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = ["x.test:25", "extra.yaml", "--token=abc", "--pasword", "s3", "--bogus", "7"]
+    assert main(["send", *arguments]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "unrecognized arguments: extra.yaml --token=******** --pasword ******** --bogus 7 "
+        "(the values after --token and --pasword are not shown)"
+    ) in err
+    assert "abc" not in err
+    assert "s3" not in err
 
 
 def test_cli_unset_password_env(

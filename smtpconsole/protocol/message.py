@@ -139,6 +139,27 @@ def prepare_raw_payload(raw: bytes) -> bytes:
     return terminate_data(dot_stuff(normalize_line_endings(raw)))
 
 
+def prepare_raw_message(raw: bytes, capabilities: Capabilities | None = None) -> BuiltMessage:
+    """Prepare a hand-written message, sent as it is, for a server with ``capabilities``.
+
+    The line ends become CRLF and a last line gets its CRLF. The MAIL parameters are those a built
+    message gets: SIZE when the server offers it, and BODY=8BITMIME for 8-bit content when the
+    server offers 8BITMIME. The warnings cover the line length, 8-bit content the server does not
+    accept, and the SIZE limit, but not the headers, which the user wrote on purpose.
+    """
+    message = normalize_line_endings(raw)
+    if message and not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    offers = _ServerOffers.of(capabilities)
+    eight_bit = not message.isascii()
+    return BuiltMessage(
+        raw=message,
+        payload_for_data=terminate_data(dot_stuff(message)),
+        warnings=_check_transfer(message, capabilities),
+        mail_params=_mail_params(len(message), eight_bit and offers.eightbitmime, False, offers),
+    )
+
+
 def undo_dot_stuffing(payload: bytes) -> bytes:
     """Return the message inside a DATA payload: the end line removed and leading dots un-doubled.
 
@@ -423,7 +444,12 @@ def check_message(
 
     ``raw`` is the message before dot-stuffing, with CRLF line ends.
     """
-    warnings = check_headers(raw, smtputf8=smtputf8)
+    return check_headers(raw, smtputf8=smtputf8) + _check_transfer(raw, capabilities)
+
+
+def _check_transfer(raw: bytes, capabilities: Capabilities | None) -> list[MessageWarning]:
+    """Return the warnings about line length, 8-bit data and the SIZE limit."""
+    warnings: list[MessageWarning] = []
     for number, line in enumerate(raw.split(b"\r\n"), start=1):
         if len(line) > MAX_LINE_OCTETS:
             warnings.append(

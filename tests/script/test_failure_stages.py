@@ -7,13 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from smtpconsole.errors import ConnectFailed, ConnectionLost, ReadTimeout, TlsError, UsageError
+from smtpconsole.errors import (
+    ConnectFailed,
+    ConnectionLost,
+    MalformedReplyError,
+    ReadTimeout,
+    TlsError,
+    UsageError,
+)
 from smtpconsole.options import ConnectOptions, ConsoleOptions
 from smtpconsole.protocol.errors import RemoteProtocolError
 from smtpconsole.runner import Runner
 from smtpconsole.scenario import load_scenario
-from smtpconsole.script import EventPrinter, ExitCode, StepFailed, exit_code_for
-from tests.hostile_servers import close_mid_reply_script, serve, silent_script
+from smtpconsole.script import EventPrinter, ExitCode, StepFailed, exit_code_for, report_error
+from tests.hostile_servers import (
+    ClientStream,
+    Script,
+    close_mid_reply_script,
+    serve,
+    silent_script,
+)
 
 
 def scenario_file(tmp_path: Path) -> str:
@@ -53,6 +66,7 @@ async def test_close_mid_reply_is_connection_lost(tmp_path: Path) -> None:
         (ReadTimeout("x"), ExitCode.TIMEOUT),
         (ConnectionLost("x"), ExitCode.CONNECTION_LOST),
         (RemoteProtocolError("x"), ExitCode.CONNECTION_LOST),
+        (MalformedReplyError("x"), ExitCode.CONNECTION_LOST),
         (UsageError("x"), ExitCode.USAGE),
         (RuntimeError("x"), ExitCode.FAILURE),
     ],
@@ -90,3 +104,48 @@ def test_report_error_says_invalid_once() -> None:
     stream = io.StringIO()
     report_error(LocalProtocolError("contains LF", field="password", value="x"), stream)
     assert "error: invalid password: contains LF\n" in stream.getvalue()
+
+
+def malformed_reply_script(greeting: bytes, ehlo_reply: bytes) -> Script:
+    """Greet with ``greeting``, reply ``ehlo_reply`` to the first line, then 250 to each line."""
+
+    async def script(stream: ClientStream) -> None:
+        await stream.send(greeting)
+        await stream.read_line()
+        await stream.send(ehlo_reply)
+        while await stream.read_line():
+            await stream.send(b"250 ok\r\n")
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("greeting", "ehlo_reply", "quoted"),
+    [
+        (b"HELLO THERE\r\n", b"250 ok\r\n", "'HELLO THERE'"),
+        (b"220 hostile.test\r\n", b"250-x\r\n251 y\r\n", "'250-x\\r\\n251 y'"),
+    ],
+)
+@pytest.mark.parametrize("one_shot", [False, True])
+async def test_malformed_reply_is_connection_lost_at_once(
+    tmp_path: Path, greeting: bytes, ehlo_reply: bytes, quoted: str, one_shot: bool
+) -> None:
+    import time
+
+    async with serve(malformed_reply_script(greeting, ehlo_reply)) as server:
+        connect = ConnectOptions("127.0.0.1", server.port, security="plain", read_timeout=5.0)
+        printer = EventPrinter(io.StringIO(), json_output=False)
+        scenario = load_scenario(scenario_file(tmp_path), {})
+        runner = Runner(scenario, ConsoleOptions(connect), printer, one_shot=one_shot)
+        started = time.monotonic()
+        with pytest.raises(MalformedReplyError) as caught:
+            await runner.run()
+        elapsed = time.monotonic() - started
+
+    stream = io.StringIO()
+    assert report_error(caught.value, stream) == ExitCode.CONNECTION_LOST == 10
+    assert elapsed < 2.0
+    assert "sent a reply that does not parse" in stream.getvalue()
+    assert quoted in stream.getvalue()
+    assert "hint: the server does not follow the reply format" in stream.getvalue()
+    assert b"QUIT" not in bytes(server.received)

@@ -217,3 +217,116 @@ def test_scenario_needs_checked_before_connecting(
     assert out == ""
     assert expected in err
     assert bytes(server.received) == b""
+
+
+def test_scenario_ending_inside_data_fails(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(
+        tmp_path,
+        "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - send: DATA\n"
+        '  - send: "Subject: x"\n',
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.DATA == 7
+    assert f"{path}: step 4 (send): the message is not finished" in err
+    assert "no line containing only '.'" in err
+    assert "C: QUIT" not in out
+    assert b"QUIT" not in bytes(server.received)
+    assert server.messages == []
+
+
+def test_rejected_data_names_354(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(tmp_path, "steps:\n  - mail: a@example.com\n  - data: {body: x}\n")
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.DATA
+    assert "step 2 (data): expected 354, got 503" in err
+
+
+def test_quit_after_auth_without_auth_step_stops(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(
+        tmp_path,
+        "quit-after: auth\nsteps:\n  - send: NOOP\n  - mail: a@example.com\n"
+        "  - rcpt: b@example.com\n  - data: {body: x}\n",
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert "C: NOOP" in out
+    assert "C: MAIL" not in out
+    assert "step 2 (mail): note: quit-after auth, but no step ran the auth stage" in err
+    assert server.messages == []
+
+
+def test_quit_after_never_reached_is_noted(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(tmp_path, "quit-after: mail\nsteps:\n  - send: NOOP\n")
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.OK
+    assert "note: quit-after mail: no step completed that stage, so every step ran" in err
+
+
+LATIN1_MESSAGE = b"From: a@example.com\nTo: b@example.com\nSubject: latin\n\ncaf\xe9\n"
+
+
+def test_raw_8bit_message_gets_body_param(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    message = tmp_path / "latin1.eml"
+    message.write_bytes(LATIN1_MESSAGE)
+    path = write(
+        tmp_path,
+        f"steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - data: {message}\n",
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    size = len(LATIN1_MESSAGE.replace(b"\n", b"\r\n"))
+    assert f"C: MAIL FROM:<a@example.com> SIZE={size} BODY=8BITMIME" in out
+    assert b"caf\xe9" in server.messages[0].original_content
+
+
+def test_raw_8bit_message_warns_without_8bitmime(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # aiosmtpd leaves 8BITMIME out of its EHLO reply when it decodes the data.
+    server = start_smtp_server(decode_data=True)
+    path = write(
+        tmp_path,
+        "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n"
+        '  - data: {raw: "Subject: caf\\u00e9\\n\\nbody"}\n',
+    )
+    run_scenario(path, options_for(server), json_output=False)
+    out, err = capsys.readouterr()
+    assert "C: MAIL FROM:<a@example.com> SIZE=" in out
+    assert "BODY=8BITMIME" not in out
+    assert "step 3 (data): warning: the message contains 8-bit data but the server does not " in err
+
+
+def test_expect_on_message_line_is_noted(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    path = write(
+        tmp_path,
+        "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - send: DATA\n"
+        '  - send: "Subject: x"\n    expect: 250\n  - send: "."\n',
+    )
+    code = run_scenario(path, options_for(server), json_output=False)
+    _, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert "step 4 (send): note: 'expect' is not checked, because a message line" in err
+    assert len(server.messages) == 1

@@ -196,3 +196,124 @@ def test_pause_accepts_numeric_strings(tmp_path: Path) -> None:
 def test_quit_after_accepts_swaks_names(tmp_path: Path) -> None:
     path = write(tmp_path, "quit-after: first-helo\nsteps:\n  - send: NOOP\n")
     assert load_scenario(path, {}).quit_after == "ehlo"
+
+
+def test_non_utf8_scenario_names_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b'steps:\n  - send: "caf\xe9"\n')
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(str(path), {})
+    assert caught.value.message == (
+        f"{path}: not UTF-8 text: byte 0xE9 at line 2, column 15 (byte offset 21) is not valid "
+        "UTF-8"
+    )
+    assert "UTF-8" in (caught.value.hint or "")
+
+
+def test_binary_scenario_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"steps:\x00\x01\x02")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(str(path), {})
+    assert caught.value.message.startswith(f"{path}, line 1, column 7: invalid YAML: character")
+    assert "binary file" in (caught.value.hint or "")
+
+
+def test_invalid_yaml_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "steps:\n  - send: NOOP\n  - send: [\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert caught.value.message.startswith(f"{path}, line 4, column 1: invalid YAML: ")
+    assert "<unicode string>" not in str(caught.value)
+    assert "quote" in (caught.value.hint or "")
+
+
+def test_variable_cycle_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, 'variables: {A: "${B}", B: "${A}"}\nsteps:\n  - send: NOOP\n')
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert "cycle: ${A} -> ${B} -> ${A}" in caught.value.message
+    assert "export" not in (caught.value.hint or "")
+
+
+def test_variable_may_use_later_one(tmp_path: Path) -> None:
+    path = write(tmp_path, 'variables: {A: "x${B}", B: "y"}\nsteps:\n  - send: "NOOP ${A}"\n')
+    assert load_scenario(path, {}).steps[0].argument == "NOOP xy"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('steps:\n  - send: "NOOP ${A"\n', "'${' without a closing '}' in 'NOOP ${A'"),
+        ('steps:\n  - send: "NOOP ${1A}"\n', "invalid variable name '1A'"),
+        ('variables: {A: "${"}\nsteps:\n  - send: NOOP\n', "field 'variables.A': '${' without"),
+    ],
+)
+def test_malformed_reference_is_rejected(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {"A": "1"})
+    assert expected in caught.value.message
+    assert "$$ for a literal $" in (caught.value.hint or "")
+
+
+def test_dollar_escapes_stay_literal(tmp_path: Path) -> None:
+    path = write(tmp_path, 'steps:\n  - send: "NOOP $${A} $5"\n')
+    assert load_scenario(path, {}).steps[0].argument == "NOOP ${A} $5"
+
+
+def test_valueless_action_hint_names_action(tmp_path: Path) -> None:
+    path = write(tmp_path, "steps:\n  - quit: now\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert "step 1 (quit): field 'quit': takes no value, got 'now'" in caught.value.message
+    assert caught.value.hint == "write '- quit' with no value, or '- quit: {}'"
+
+
+def test_ehlo_name_checked_before_sending(tmp_path: Path) -> None:
+    path = write(tmp_path, 'steps:\n  - ehlo: "a b"\n')
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert caught.value.message.startswith(f"{path}: step 1 (ehlo): field 'ehlo': EHLO name")
+    assert "client.example" in (caught.value.hint or "")
+
+
+def test_expect_on_pause_is_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "steps:\n  - pause: 1\n    expect: 250\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert "step 1 (pause): field 'expect': a pause step gets no reply" in caught.value.message
+
+
+CONFLICTING_MESSAGES = [
+    ("{body: X, body_file: BODY}", "conflicting keys body and body_file"),
+    ("{raw: 'Subject: r', subject: S}", "raw gives the whole message, headers included, so subject would be ignored"),
+    ("{raw: 'Subject: r', subject: S, to: a@b}", "so subject and to would be ignored"),
+    ("{raw: 'Subject: r', file: BODY}", "conflicting keys raw and file"),
+    ("{file: BODY, headers: {X-A: 1}}", "file gives the whole message"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("message", "expected"), CONFLICTING_MESSAGES)
+def test_conflicting_message_keys_are_rejected(tmp_path: Path, message: str, expected: str) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text("from a file\n", encoding="utf-8")
+    path = write(tmp_path, f"steps:\n  - data: {message.replace('BODY', str(body))}\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert "step 1 (data): field 'data': " in caught.value.message
+    assert expected in caught.value.message
+
+
+def test_non_utf8_body_file_gets_hint(tmp_path: Path) -> None:
+    from smtpconsole.scenario import BODY_FILE_HINT
+
+    body = tmp_path / "body.txt"
+    body.write_bytes(b"caf\xe9\n")
+    path = write(tmp_path, f"steps:\n  - data: {{body_file: {body}}}\n")
+    with pytest.raises(ScriptError) as caught:
+        load_scenario(path, {})
+    assert f"field 'data.body_file': cannot read {body}: not UTF-8 text: byte 0xE9" in (
+        caught.value.message
+    )
+    assert caught.value.hint == BODY_FILE_HINT

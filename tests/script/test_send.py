@@ -129,3 +129,31 @@ def test_send_without_recipient_is_usage_error(
     server = start_smtp_server()
     assert send(options_for(server), SendRequest("a@example.com", ())) == ExitCode.USAGE
     assert "no recipient" in capsys.readouterr().err
+
+
+def test_send_8bit_data_file_gets_body_param(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    data = tmp_path / "latin1.eml"
+    data.write_bytes(b"Subject: latin\n\ncaf\xe9\n")
+    request = SendRequest("a@example.com", ("b@example.com",), data_file=str(data))
+    code = send(options_for(server), request)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert "C: MAIL FROM:<a@example.com> SIZE=24 BODY=8BITMIME" in out
+    assert server.messages[0].original_content == b"Subject: latin\r\n\r\ncaf\xe9\r\n"
+
+
+def test_quit_after_auth_without_user(
+    start_smtp_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    request = SendRequest("a@example.com", ("b@example.com",), quit_after="auth")
+    code = send(options_for(server), request)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert "C: MAIL" not in out
+    assert "C: QUIT" in out
+    assert "note: --quit-after auth, but no auth stage ran (give --user to authenticate)" in err
+    assert server.messages == []

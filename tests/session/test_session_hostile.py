@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import time
 import tracemalloc
 
 import pytest
 
-from smtpconsole.errors import ConnectionLost, ReadTimeout, TlsError
+from smtpconsole.errors import ConnectionLost, MalformedReplyError, ReadTimeout, TlsError
+from smtpconsole.session import Session
 from smtpconsole.transcript import (
     BytesDiscarded,
     Connected,
@@ -21,6 +23,8 @@ from smtpconsole.transcript import (
     TlsStarted,
 )
 from tests.hostile_servers import (
+    ClientStream,
+    Script,
     close_mid_reply_script,
     endless_line_script,
     serve,
@@ -31,6 +35,7 @@ from tests.hostile_servers import (
 from tests.session.session_helpers import (
     SessionFactory,
     events_of,
+    local_options,
     make_session_fixture,  # noqa: F401
 )
 
@@ -360,3 +365,49 @@ async def test_plaintext_in_handshake_window_discarded(
     texts = [event.reply.text for event in events_of(session, ReplyReceived)]
     assert "sneaky" not in texts
     assert (await session.send_command("NOOP")).code == 250
+
+
+def malformed_ehlo_script(reply: bytes) -> Script:
+    """Greet, reply the malformed ``reply`` to the first line, then 250 to every line."""
+
+    async def script(stream: ClientStream) -> None:
+        await stream.send(b"220 hostile.test ESMTP\r\n")
+        await stream.read_line()
+        await stream.send(reply)
+        while await stream.read_line():
+            await stream.send(b"250 ok\r\n")
+
+    return script
+
+
+async def test_strict_session_ends_at_malformed_reply():
+    async with serve(malformed_ehlo_script(b"250-x\r\n251 y\r\n")) as server:
+        options = local_options(server.host, server.port, manual=True, read_timeout=5.0)
+        session = Session(options, strict_replies=True)
+        await session.connect()
+        started = time.monotonic()
+        with pytest.raises(MalformedReplyError) as caught:
+            await session.send_command("EHLO client.test")
+        elapsed = time.monotonic() - started
+        with pytest.raises(MalformedReplyError):
+            await session.read_reply()
+
+    assert elapsed < 2.0
+    assert "reply code changed from 250 to 251" in caught.value.message
+    assert "received '250-x\\r\\n251 y'" in caught.value.message
+    assert caught.value.raw == b"250-x\r\n251 y\r\n"
+    assert session.closed
+    closed = events_of(session, ConnectionClosed)
+    assert closed[0].reason == "closed by the client: the server sent a reply that does not parse"
+
+
+async def test_default_session_reads_on_after_malformed_reply(make_session: SessionFactory):
+    async with serve(malformed_ehlo_script(b"250-x\r\n251 y\r\n")) as server:
+        session = make_session(server.host, server.port, manual=True, read_timeout=0.3)
+        await session.connect()
+        with pytest.raises(ReadTimeout):
+            await session.send_command("EHLO client.test")
+        still_open = session.connected
+
+    assert still_open
+    assert len(events_of(session, MalformedReply)) == 1
