@@ -6,20 +6,42 @@ the same way (the scenario's ``manual`` key records which). An AUTH exchange bec
 whose user name and password are references (``${SMTP_USERNAME}``, ``${SMTP_PASSWORD}``), so no
 secret is written. A message sent after 354 becomes a ``data`` step with the text inline, and the
 BDAT commands of one transaction with their chunk octets become one ``bdat`` step.
+
+Two parts of a session are left out, because a replay could not repeat them. A failed AUTH attempt
+is dropped: the replay takes the credentials from the environment, so the same references would
+fail where they should succeed. Steps of connections before the last one are dropped too, because
+a replay makes one connection, and the file's header comment says how many were left out.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from smtpconsole.errors import SmtpConsoleError
+from smtpconsole.options import AuthOptions, TlsOptions
 from smtpconsole.protocol.commands import verb_of
 from smtpconsole.transcript import Connecting, Event, LineSent, ReplyReceived, write_private
 
-USERNAME_REFERENCE = "${SMTP_USERNAME}"
-PASSWORD_REFERENCE = "${SMTP_PASSWORD}"
+if TYPE_CHECKING:
+    from smtpconsole.session import Session
+
+USERNAME_VARIABLE = "SMTP_USERNAME"
+PASSWORD_VARIABLE = "SMTP_PASSWORD"
+USERNAME_REFERENCE = "${" + USERNAME_VARIABLE + "}"
+PASSWORD_REFERENCE = "${" + PASSWORD_VARIABLE + "}"
+
+# A POSIX shell variable name, safe to write as "$NAME" in a suggested command.
+_SHELL_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class NothingToRecordError(SmtpConsoleError):
+    """The current connection has no step to record, and ``run`` rejects a scenario without one."""
 
 
 @dataclass
@@ -36,14 +58,32 @@ class _Recorder:
     """The ``bdat`` step of the transaction being recorded, until a line other than BDAT."""
     bdat_octets: bytearray = field(default_factory=bytearray)
     bdat_sizes: list[int] = field(default_factory=list)
+    connections: int = 0
+    left_out_connections: int = 0
+    """Earlier connections whose steps were dropped, because a replay makes one connection."""
+    left_out_steps: int = 0
 
     def add(self, event: Event) -> None:
-        if isinstance(event, Connecting) and not self.header:
-            self.header = {"target": _target(event.host, event.port), "security": event.security}
+        if isinstance(event, Connecting):
+            self._connecting(event)
         elif isinstance(event, LineSent):
             self._line_sent(event)
         elif isinstance(event, ReplyReceived):
             self._reply_received(event.reply.code)
+
+    def _connecting(self, event: Connecting) -> None:
+        """Start over on a new connection: only the last connection is recorded."""
+        self.connections += 1
+        if self.steps:
+            self.left_out_connections += 1
+            self.left_out_steps += len(self.steps)
+        self.steps = []
+        self.awaiting.clear()
+        self.message = None
+        self.in_auth = False
+        self.saw_auto = False
+        self.bdat = None
+        self.header = {"target": _target(event.host, event.port), "security": event.security}
 
     def _line_sent(self, event: LineSent) -> None:
         if event.source in ("auto", "keepalive"):
@@ -124,15 +164,28 @@ class _Recorder:
         if step is None:
             return
         if "auth" in step:
-            if code != 334:
-                self.in_auth = False
+            if code == 334:
+                return
+            self.in_auth = False
+            if 200 <= code < 300:
                 step["expect"] = code
+            else:
+                # Every auth step replays with the same credentials from the environment, so an
+                # attempt that failed here would succeed on replay and break its expectation.
+                self._remove_step(step)
             return
         step["expect"] = code
         if code == 354 and step.get("send", "").upper() == "DATA":
             # The DATA line and its message become one data step.
-            self.steps.remove(step)
+            self._remove_step(step)
             self.message = []
+
+    def _remove_step(self, step: dict[str, Any]) -> None:
+        # By identity: an earlier step can be equal to this one.
+        for index, candidate in enumerate(self.steps):
+            if candidate is step:
+                del self.steps[index]
+                return
 
     def scenario(self) -> dict[str, Any]:
         document: dict[str, Any] = dict(self.header)
@@ -150,28 +203,233 @@ def _target(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def scenario_from_events(events: list[Event]) -> dict[str, Any]:
-    """Return the scenario document (a plain dict, ready for YAML) that replays ``events``."""
+@dataclass(frozen=True)
+class Recording:
+    """The scenario document of a session's last connection, and what was left out of it."""
+
+    document: dict[str, Any]
+    """The scenario as a plain dict, ready for YAML."""
+    connections: int
+    left_out_connections: int
+    """Earlier connections that had steps; a replay makes one connection, so they are dropped."""
+    left_out_steps: int
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = self.document["steps"]
+        return steps
+
+    @property
+    def has_auth(self) -> bool:
+        return any("auth" in step for step in self.steps)
+
+
+def record_events(events: Iterable[Event]) -> Recording:
+    """Return the recording of the last connection in ``events``."""
     recorder = _Recorder()
     for event in events:
         recorder.add(event)
-    return recorder.scenario()
+    return Recording(
+        recorder.scenario(),
+        recorder.connections,
+        recorder.left_out_connections,
+        recorder.left_out_steps,
+    )
 
 
-def record_scenario(transcript: Any, path: str | Path) -> Path:
+def scenario_from_events(events: Iterable[Event]) -> dict[str, Any]:
+    """Return the scenario document (a plain dict, ready for YAML) that replays ``events``."""
+    return record_events(events).document
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """Settings a replay needs besides the file: the session's TLS options and AUTH source."""
+
+    tls: TlsOptions = field(default_factory=TlsOptions)
+    insecure: bool = False
+    """True when the session ran without certificate verification, by ``--insecure`` or by the
+    user's choice to continue after a failed verification."""
+    username: str | None = None
+    password_env: str | None = None
+    """Environment variable the session read the password from (``--password-env``)."""
+
+    @classmethod
+    def of_session(cls, session: Session, auth: AuthOptions) -> ReplaySettings:
+        """Return the settings ``session`` ran with, and the user name and password source."""
+        return cls(
+            tls=session.options.tls,
+            insecure=session.insecure,
+            username=auth.username,
+            password_env=auth.password_env,
+        )
+
+    def run_options(self) -> list[str]:
+        """Return the ``smtpconsole run`` options that repeat the session's TLS settings.
+
+        File paths are made absolute, so the command works from any folder.
+        """
+        tls = self.tls
+        options: list[str] = []
+        for option, value, is_file in (
+            ("--ca-file", tls.ca_file, True),
+            ("--sni", tls.sni, False),
+            ("--client-cert", tls.client_cert, True),
+            ("--client-key", tls.client_key, True),
+            ("--tls-min-version", tls.min_version, False),
+        ):
+            if value:
+                options += [option, str(Path(value).expanduser().resolve()) if is_file else value]
+        if self.insecure or not tls.verify:
+            options.append("--insecure")
+        return options
+
+    def environment(self, recording: Recording) -> tuple[list[str], list[str]]:
+        """Return the variable assignments for the replay command and the variables left to set.
+
+        The password itself is never written: at most a reference to the variable that the
+        session read it from, such as ``SMTP_PASSWORD="$MY_PASSWORD"``.
+        """
+        if not recording.has_auth:
+            return [], []
+        assignments: list[str] = []
+        unset: list[str] = []
+        if self.username:
+            assignments.append(f"{USERNAME_VARIABLE}={shlex.quote(self.username)}")
+        else:
+            unset.append(USERNAME_VARIABLE)
+        if self.password_env and _SHELL_VARIABLE.fullmatch(self.password_env):
+            assignments.append(f'{PASSWORD_VARIABLE}="${self.password_env}"')
+        else:
+            unset.append(PASSWORD_VARIABLE)
+        return assignments, unset
+
+    def command(self, recording: Recording, path_text: str) -> str:
+        """Return the shell command that replays ``recording`` saved at ``path_text``."""
+        assignments, _ = self.environment(recording)
+        words = ["smtpconsole", "run", path_text, *self.run_options()]
+        return " ".join([*assignments, *(shlex.quote(word) for word in words)])
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    """A scenario file written from a session, with what the user needs to replay it."""
+
+    path: Path
+    recording: Recording
+    settings: ReplaySettings
+
+    @property
+    def replay_command(self) -> str:
+        return self.settings.command(self.recording, str(self.path))
+
+    def describe(self) -> list[str]:
+        """Return the lines that tell the user where the file is and how to replay it."""
+        steps = len(self.recording.steps)
+        lines = [
+            f"scenario written to {self.path} ({steps} step{'s' if steps != 1 else ''})",
+            f"replay it with: {self.replay_command}",
+        ]
+        _, unset = self.settings.environment(self.recording)
+        if unset:
+            lines.append(
+                f"set {' and '.join(unset)} in the environment before replaying: "
+                "the auth step reads the credentials from there"
+            )
+        left_out = _left_out_text(self.recording)
+        if left_out:
+            lines.append(left_out)
+        return lines
+
+
+def _left_out_text(recording: Recording) -> str | None:
+    connections = recording.left_out_connections
+    if not connections:
+        return None
+    steps = recording.left_out_steps
+    return (
+        f"only the last connection is recorded, because a replay makes one connection: "
+        f"{steps} step{'s' if steps != 1 else ''} of {connections} earlier "
+        f"connection{'s' if connections != 1 else ''} left out"
+    )
+
+
+def _check_not_empty(recording: Recording) -> None:
+    if recording.steps:
+        return
+    where = "on the current connection" if recording.connections > 1 else "in this session"
+    raise NothingToRecordError(
+        f"nothing to record yet: no command was sent {where}, so the scenario would have "
+        "no steps and 'smtpconsole run' would reject it; no file written",
+        "send a command (such as NOOP or MAIL FROM) first; the EHLO and STARTTLS the console "
+        "sends on connect are not steps, because the replay sends them itself",
+    )
+
+
+def _scenario_text(recording: Recording, settings: ReplaySettings) -> bytes:
+    import yaml
+
+    header = [
+        "# Recorded by smtpconsole. Replay: " + settings.command(recording, "THIS_FILE"),
+    ]
+    if recording.has_auth:
+        header.append(
+            f"# The auth steps read {USERNAME_VARIABLE} and {PASSWORD_VARIABLE} from the "
+            "environment; set them before replaying."
+        )
+    left_out = _left_out_text(recording)
+    if left_out:
+        header.append(f"# Note: {left_out}.")
+    body = yaml.safe_dump(recording.document, sort_keys=False, allow_unicode=True, width=100)
+    return ("\n".join(header) + "\n" + body).encode("utf-8")
+
+
+def record_scenario(
+    transcript: Iterable[Event], path: str | Path, settings: ReplaySettings | None = None
+) -> Path:
     """Write the session in ``transcript`` as a scenario file (mode 0600) and return its path.
 
     Args:
         transcript: a ``Transcript``, or any iterable of events.
         path: the YAML file to write; it is replaced if it exists.
-    """
-    import yaml
+        settings: the session's TLS options and AUTH source, for the replay command in the
+            header comment; none when None.
 
-    document = scenario_from_events(list(transcript))
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
-    header = (
-        "# Recorded by smtpconsole. Replay: smtpconsole run THIS_FILE\n"
-        f"# Set {USERNAME_REFERENCE[2:-1]} and {PASSWORD_REFERENCE[2:-1]} in the environment "
-        "for the auth steps.\n"
-    )
-    return write_private(Path(path), (header + text).encode("utf-8"))
+    Raises:
+        NothingToRecordError: the last connection has no step; no file is written.
+    """
+    settings = settings or ReplaySettings()
+    recording = record_events(transcript)
+    _check_not_empty(recording)
+    return write_private(Path(path), _scenario_text(recording, settings))
+
+
+def save_scenario(
+    transcript: Iterable[Event], settings: ReplaySettings, *, folder: Path | None = None
+) -> SavedScenario:
+    """Write the session as a new ``scenario-YYYYMMDD-HHMMSS.yaml`` in the exports folder.
+
+    Both front ends save through here. An existing file is never replaced: a second save in the
+    same second gets a numbered name (see ``locations.create_export_file``).
+
+    Args:
+        transcript: a ``Transcript``, or any iterable of events.
+        settings: the session's TLS options and AUTH source, for the replay command.
+        folder: where to write; the exports folder when None.
+
+    Raises:
+        NothingToRecordError: the last connection has no step; no file is written.
+        OSError: the file cannot be created or written.
+    """
+    from smtpconsole.locations import create_export_file
+
+    recording = record_events(transcript)
+    _check_not_empty(recording)
+    text = _scenario_text(recording, settings)
+    path = create_export_file("scenario", ".yaml", folder=folder)
+    try:
+        write_private(path, text)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return SavedScenario(path, recording, settings)

@@ -8,6 +8,7 @@ application, sends each line verbatim and waits for its reply where one is due.
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,10 @@ def run(options: ConsoleOptions, lesson: LessonGuide | None = None) -> int:
     """
     if not sys.stdin.isatty():
         from smtpconsole.line.plain import run_plain
+
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # Keep bytes that are not valid UTF-8, so the line naming them is reported, not fatal.
+            sys.stdin.reconfigure(errors="surrogateescape")
 
         return asyncio.run(run_plain(options, sys.stdin, sys.stdout, lesson=lesson))
     return asyncio.run(_run_console(options, lesson))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -99,7 +98,7 @@ async def _secret(console: LineConsole) -> str:
         secret = resolve_secret(auth, prompt=False)
         if secret is not None:
             return secret
-    return await console.read_hidden("Password (not echoed): ")
+    return await console.read_hidden("Password (typed characters show as *): ")
 
 
 async def show_certificate(console: LineConsole) -> None:
@@ -117,11 +116,15 @@ async def show_certificate(console: LineConsole) -> None:
 
 
 async def export_transcript(console: LineConsole) -> None:
-    """Write the transcript, secrets masked, to a text file in the exports folder."""
-    from smtpconsole.locations import exports_dir
+    """Write the transcript, secrets masked, to a new text file in the exports folder."""
+    from smtpconsole.locations import create_export_file
 
-    path = exports_dir(create=True) / f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-    written = console.session.transcript.export_text(path)
+    path = create_export_file("transcript", ".txt")
+    try:
+        written = console.session.transcript.export_text(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     console.write(f"-- transcript written to {written}")
 
 
@@ -164,13 +167,14 @@ def last_reply(console: LineConsole) -> Reply | None:
 
 
 async def record(console: LineConsole) -> None:
-    """Save the session so far as a scenario file that ``smtpconsole run`` replays."""
-    from smtpconsole.locations import exports_dir
-    from smtpconsole.recording import record_scenario
+    """Save the current connection as a scenario file that ``smtpconsole run`` replays."""
+    from smtpconsole.recording import ReplaySettings, save_scenario
 
-    path = exports_dir(create=True) / f"scenario-{time.strftime('%Y%m%d-%H%M%S')}.yaml"
-    record_scenario(console.session.transcript, path)
-    console.write(f"-- scenario written to {path}; replay it with: smtpconsole run {path}")
+    session = console.session
+    settings = ReplaySettings.of_session(session, console.options.auth)
+    saved = save_scenario(session.transcript, settings)
+    for line in saved.describe():
+        console.write(f"-- {line}")
 
 
 async def reconnect(console: LineConsole) -> None:

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
-from email.utils import formatdate, getaddresses, parseaddr
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from smtpconsole.protocol import commands
 from smtpconsole.protocol.dialogue import Phase
+from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.protocol.message import check_message, normalize_line_endings, prepare_raw_payload
 
 if TYPE_CHECKING:
@@ -35,6 +37,15 @@ if TYPE_CHECKING:
 
 DEFAULT_EDITOR: Final = "vi"
 """The editor run when neither $VISUAL nor $EDITOR is set."""
+
+ADDRESS_HINT: Final = "write addr@domain or 'Name <addr@domain>', separated by commas"
+
+# A trailing RFC 5322 comment, as in ``addr@domain (Name)``.
+_TRAILING_COMMENT = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+class InvalidHeaderAddress(ValueError):
+    """An address in the From, To or Cc header is not a valid envelope address."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,14 @@ def _blocker(console: LineConsole) -> str | None:
 async def _send_envelope(console: LineConsole, raw: bytes) -> bool:
     """Send MAIL FROM and RCPT TO from the message's headers; True when a recipient is accepted."""
     session = console.session
-    envelope = envelope_of(raw)
+    try:
+        envelope = envelope_of(raw)
+    except InvalidHeaderAddress as exc:
+        console.write(f"!! compose: {exc}; nothing sent")
+        return False
     if not envelope.sender or not envelope.recipients:
-        missing = "a From address" if not envelope.sender else "a To or Cc address"
-        console.write(f"-- compose: the message has no {missing} for the envelope; nothing sent")
+        missing = "no From address" if not envelope.sender else "neither a To nor a Cc address"
+        console.write(f"-- compose: the message has {missing} for the envelope; nothing sent")
         return False
     reply = await session.send_command(commands.mail(envelope.sender))
     if not reply.is_success:
@@ -128,12 +143,101 @@ async def _send_message(console: LineConsole, raw: bytes) -> None:
 
 
 def envelope_of(raw: bytes) -> Envelope:
-    """Return the envelope in a message's headers: From for MAIL FROM, To and Cc for RCPT TO."""
+    """Return the envelope in a message's headers: From for MAIL FROM, To and Cc for RCPT TO.
+
+    Each address is checked as ``smtpconsole send`` checks ``--from`` and ``--to``: by the MAIL
+    and RCPT builders, after taking the address out of ``Name <addr>`` or ``addr (comment)``.
+    An empty group such as ``undisclosed-recipients:;`` gives no recipient.
+
+    Raises:
+        InvalidHeaderAddress: an address is not valid, naming the header and its value.
+    """
     headers = BytesHeaderParser().parsebytes(raw)
-    sender = parseaddr(str(headers.get("From", "")))[1]
-    fields = [str(value) for name in ("To", "Cc") for value in headers.get_all(name, [])]
-    recipients = tuple(address for _, address in getaddresses(fields) if address)
-    return Envelope(sender, recipients)
+    senders = header_addresses("From", headers.get_all("From", []), sender=True)
+    recipients = tuple(
+        address
+        for name in ("To", "Cc")
+        for address in header_addresses(name, headers.get_all(name, []), sender=False)
+    )
+    return Envelope(senders[0] if senders else "", recipients)
+
+
+def header_addresses(name: str, values: list[str], *, sender: bool) -> tuple[str, ...]:
+    """Return the bare addresses in the values of header ``name``, each checked as an envelope
+    address (MAIL FROM when ``sender``, else RCPT TO).
+
+    Raises:
+        InvalidHeaderAddress: an item is not an address, or the builder rejects it.
+    """
+    addresses: list[str] = []
+    for value in values:
+        for item in split_address_list(str(value)):
+            address = _bare_address(item)
+            if not address:
+                continue
+            try:
+                if sender:
+                    commands.mail(address)
+                else:
+                    commands.rcpt(address)
+            except LocalProtocolError as exc:
+                raise InvalidHeaderAddress(
+                    f"invalid {name} header {str(value).strip()!r}: {_reason(exc)}; {ADDRESS_HINT}"
+                ) from None
+            addresses.append(address)
+    return tuple(addresses)
+
+
+def _bare_address(item: str) -> str | None:
+    """Return the address of one list item, or None for an empty group (``name:;``)."""
+    if re.fullmatch(r"[^:<>\"]*:\s*;", item):
+        return None
+    if item.startswith("<") and item.endswith(">"):
+        return item[1:-1].strip()
+    if "<" in item and not item.startswith("<"):
+        # Name <addr>: the builder checks the address between the brackets.
+        return parseaddr(item)[1] or item
+    # A bare address keeps any stray words, so the builder rejects them instead of email.utils
+    # silently keeping only the first word.
+    return _TRAILING_COMMENT.sub("", item)
+
+
+def split_address_list(value: str) -> list[str]:
+    """Split a header value at the commas that separate addresses (RFC 5322 section 3.4).
+
+    Commas inside quotes, angle brackets or comments do not split. Empty items are dropped.
+    """
+    items: list[str] = []
+    current: list[str] = []
+    closing = {"<": ">", "(": ")"}
+    expected: str | None = None
+    quoted = False
+    for char in value:
+        if quoted:
+            quoted = char != '"'
+        elif expected is not None:
+            expected = None if char == expected else expected
+        elif char == '"':
+            quoted = True
+        elif char in closing:
+            expected = closing[char]
+        elif char == ",":
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _reason(error: LocalProtocolError) -> str:
+    """Return the builder's error without its field name and value, which the caller gives."""
+    text = error.message
+    if error.field and text.startswith(error.field):
+        text = text[len(error.field) :].lstrip()
+        if error.value is not None and text.startswith(repr(error.value)):
+            text = text[len(repr(error.value)) :].lstrip()
+    return text
 
 
 def message_template(console: LineConsole) -> str:

@@ -24,6 +24,7 @@ from smtpconsole.line.completion import SuggestionCompleter
 from smtpconsole.line.history import MaskedFileHistory
 from smtpconsole.line.keys import ConsoleAction, load_console_bindings
 from smtpconsole.line.lesson import LessonGuide, lesson_lines
+from smtpconsole.line.plain import UNFINISHED_MESSAGE_WARNING, undecodable_byte_problem
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol.capabilities import Capabilities
 from smtpconsole.protocol.dialogue import Phase, Suggestion
@@ -238,10 +239,7 @@ class LineConsole:
 
     def _warn_unfinished_data(self) -> None:
         if self.session.dialogue.in_data and not self.session.closed:
-            self.write(
-                "!! the message was not finished (no line with only '.'), so the server "
-                "discards it; closing without QUIT, which would count as a message line"
-            )
+            self.write(UNFINISHED_MESSAGE_WARNING)
 
     async def send(self, line: str) -> bool:
         """Send ``line`` verbatim; return False when the connection is gone.
@@ -249,6 +247,10 @@ class LineConsole:
         A lost connection is reported here and by its ``ConnectionClosed`` event, and the console
         keeps running so that F8 can reconnect.
         """
+        problem = undecodable_byte_problem(line)
+        if problem is not None:
+            self.write(f"!! not sent: {problem}")
+            return True
         try:
             if self.session.dialogue.phase is Phase.TLS_PENDING:
                 # A typed STARTTLS got 220 and the session is still doing the handshake.

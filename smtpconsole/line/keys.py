@@ -43,7 +43,7 @@ CONSOLE_KEYS: tuple[KeySpec, ...] = (
         "auth",
         "f2",
         ConsoleAction.AUTH,
-        "authenticate, or answer the current 334 challenge; the password is read hidden",
+        "authenticate, or answer the current 334 challenge; typed password characters show as *",
     ),
     KeySpec(
         "compose",
@@ -55,7 +55,12 @@ CONSOLE_KEYS: tuple[KeySpec, ...] = (
     KeySpec("certificate", "f4", ConsoleAction.CERTIFICATE, "show the server's TLS certificates"),
     KeySpec("export", "f5", ConsoleAction.EXPORT, "export the transcript to a text file"),
     KeySpec("explain", "f6", ConsoleAction.EXPLAIN, "explain the last reply in plain words"),
-    KeySpec("record", "f7", ConsoleAction.RECORD, "save this session as a scenario for 'run'"),
+    KeySpec(
+        "record",
+        "f7",
+        ConsoleAction.RECORD,
+        "save the commands of this connection as a scenario for 'run', and print how to replay it",
+    ),
     KeySpec(
         "reconnect",
         "f8",

@@ -4,6 +4,9 @@ Each line waits for its reply when one is due: every command gets one (RFC 5321 
 a message line after 354 gets none, and the line holding only ``.`` gets the reply to the message.
 After ``BDAT <size>`` the lines are the chunk's octets, and the reply waits for the last of them.
 So a here-document or a pipe drives the dialogue one step at a time, like a slow typist.
+
+Input that ends inside DATA leaves the message unfinished: the console warns, closes without QUIT
+(which the server would take as a message line) and exits with status 1.
 """
 
 from __future__ import annotations
@@ -21,6 +24,37 @@ from smtpconsole.transcript import Event, format_event
 
 if TYPE_CHECKING:
     from smtpconsole.session import Session
+
+UNFINISHED_MESSAGE_WARNING = (
+    "!! the message was not finished (no line with only '.'), so the server "
+    "discards it; closing without QUIT, which would count as a message line"
+)
+"""Printed when the input ends inside DATA, by Ctrl-D on a terminal or at the end of a pipe."""
+
+# Python decodes undecodable input bytes 0x80-0xFF to these lone surrogates (PEP 383).
+_ESCAPED_BYTES = range(0xDC80, 0xDD00)
+
+
+def undecodable_byte_problem(line: str) -> str | None:
+    """Return why ``line`` cannot go out as UTF-8, naming the first bad byte; None when it can.
+
+    ``line`` comes from input decoded with the ``surrogateescape`` error handler, which keeps each
+    byte that is not valid UTF-8 as a lone surrogate. Any other lone surrogate is named as such.
+    """
+    for index, char in enumerate(line):
+        code = ord(char)
+        if not 0xD800 <= code <= 0xDFFF:
+            continue
+        offset = len(line[:index].encode("utf-8", errors="surrogateescape")) + 1
+        if code in _ESCAPED_BYTES:
+            fault = f"byte 0x{code - 0xDC00:02X} at byte {offset} of the line is not valid UTF-8"
+        else:
+            fault = f"character U+{code:04X} at byte {offset} of the line is a lone surrogate"
+        return (
+            f"{fault}, and every line goes out as UTF-8; convert the input to UTF-8 first, for "
+            "example with iconv -f ISO-8859-1 -t UTF-8 for Latin-1 text"
+        )
+    return None
 
 
 async def run_plain(
@@ -62,8 +96,12 @@ async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
     while not session.closed:
         text = await asyncio.to_thread(stdin.readline)
         if not text:
-            return 0
+            return _end_of_input(session, stdout)
         line = text.removesuffix("\n").removesuffix("\r")
+        problem = undecodable_byte_problem(line)
+        if problem is not None:
+            stdout.write(f"!! not sent: {problem}\n")
+            continue
         try:
             dialogue = session.dialogue
             in_chunk = dialogue.chunk_octets_left > 0
@@ -88,4 +126,12 @@ async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
         except TransportError as exc:
             stdout.write(f"!! {exc}\n")
             return 1
+    return 0
+
+
+def _end_of_input(session: Session, stdout: TextIO) -> int:
+    """Return the exit status at the end of stdin: 1 when a message is left unfinished."""
+    if session.dialogue.in_data and not session.closed:
+        stdout.write(UNFINISHED_MESSAGE_WARNING + "\n")
+        return 1
     return 0

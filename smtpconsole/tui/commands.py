@@ -30,6 +30,11 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
         "toggle_keepalive",
     ),
     PaletteCommand(
+        "session: save as scenario",
+        "Save this connection's commands as a scenario for smtpconsole run",
+        "save_scenario",
+    ),
+    PaletteCommand(
         "tls: show certificate", "The server chain and the verification result", "show_certificate"
     ),
     PaletteCommand(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from smtpconsole.protocol.message import BuiltMessage
     from smtpconsole.protocol.replies import Reply
+    from smtpconsole.recording import SavedScenario
     from smtpconsole.session import Session
     from smtpconsole.transcript import Event
 
@@ -308,6 +309,20 @@ class SessionController:
         if session is None:
             raise SmtpConsoleError("nothing to export yet", "connect first")
         return str(session.transcript.export_text(path, reveal=False))
+
+    def save_scenario(self) -> SavedScenario:
+        """Save the current connection as a new scenario file in the exports folder.
+
+        Raises:
+            NothingToRecordError: no command was sent on the current connection.
+        """
+        from smtpconsole.recording import ReplaySettings, save_scenario
+
+        session = self.session
+        if session is None:
+            raise SmtpConsoleError("nothing to record yet: not connected", "connect first")
+        settings = ReplaySettings.of_session(session, self.options.auth)
+        return save_scenario(session.transcript, settings)
 
     # Keepalive
 

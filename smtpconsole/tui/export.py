@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 
 def export_path(host: str, now: float | None = None) -> Path:
-    """Return a new export file name for ``host`` in the exports folder.
+    """Create a new, empty export file ``smtpconsole-HOST-YYYYMMDD-HHMMSS.txt``; return its path.
 
-    The folder is created (mode 0700) when missing; if that fails, the current folder is used.
+    The file goes in the exports folder, created (mode 0700) when missing, or in the current folder
+    when that fails. An existing file is never replaced: a second export in the same second gets
+    a numbered name, as ``locations.create_export_file`` describes.
+
+    Raises:
+        OSError: no file can be created in either folder.
     """
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    safe_host = re.sub(r"[^A-Za-z0-9.-]", "_", host) or "session"
-    name = f"smtpconsole-{safe_host}-{stamp}.txt"
-    try:
-        from smtpconsole.locations import exports_dir
+    from smtpconsole.locations import create_export_file, exports_dir
 
-        return exports_dir(create=True) / name
-    except (ImportError, OSError):
-        return Path.cwd() / name
+    safe_host = re.sub(r"[^A-Za-z0-9.-]", "_", host) or "session"
+    try:
+        folder = exports_dir(create=True)
+    except OSError:
+        folder = Path.cwd()
+    return create_export_file(f"smtpconsole-{safe_host}", ".txt", folder=folder, now=now)

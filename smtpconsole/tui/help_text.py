@@ -11,6 +11,8 @@ problems (`!!`), with advice and explanations inline. Secrets are shown as `****
 - **Up/Down** move the line cursor; the explanation panel follows a selected reply.
 - **End** follows the newest line again. **c** copies the line under the cursor.
 - **F2** shows timestamps and reply latency. **Ctrl+F** searches.
+- **F9** exports the transcript as text. **Ctrl+R** saves the commands of the current
+  connection as a scenario file that `smtpconsole run` replays.
 """
 
 INPUT_HELP = """\
@@ -23,6 +25,8 @@ INPUT_HELP = """\
   only `.` ends the message. A body line starting with `.` must be sent as `..`.
 - Typed `STARTTLS` answered by `220` starts TLS on the same connection.
 - Typed `AUTH` answered by `334` offers to answer the challenge (F6).
+- **Ctrl+R** saves the commands of the current connection as a scenario file that
+  `smtpconsole run` replays; the pane shows the replay command.
 """
 
 BUILDER_HELP = """\

@@ -95,6 +95,14 @@ MAIN_SCREEN_BINDINGS: list[BindingType] = [
         show=False,
     ),
     _binding(
+        "ctrl+r",
+        "save_scenario",
+        "Save scenario",
+        "session.save_scenario",
+        "Save the commands of this connection as a scenario file that smtpconsole run replays",
+        show=False,
+    ),
+    _binding(
         "f12",
         "choose_lesson",
         "Lessons",

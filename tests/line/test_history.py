@@ -1,10 +1,17 @@
-"""The line-mode history masks AUTH arguments and 334 responses before they reach the file."""
+"""The line-mode history masks AUTH arguments and 334 responses, and leaves out lines that look
+like a SASL response, before they reach the file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from smtpconsole.line.history import MaskedFileHistory, mask_history_line
+import pytest
+
+from smtpconsole.line.history import (
+    MaskedFileHistory,
+    looks_like_sasl_response,
+    mask_history_line,
+)
 
 
 def test_auth_initial_response_is_masked() -> None:
@@ -30,9 +37,44 @@ def test_history_file_holds_no_secret(tmp_path: Path) -> None:
     history.append_string("AUTH PLAIN AGFsaWNlAHNlY3JldA==")
     secret["now"] = True
     history.append_string("c2VjcmV0")
+    history.append_string("not base64")
     text = path.read_text()
     assert "AGFsaWNl" not in text
     assert "c2VjcmV0" not in text
+    assert "not base64" not in text
     assert "+AUTH PLAIN ********" in text
     assert path.stat().st_mode & 0o777 == 0o600
-    assert list(history.get_strings())[-1] == "********"
+    assert list(history.get_strings())[-2:] == ["AUTH PLAIN ********", "********"]
+
+
+def test_sasl_like_word_left_out_when_not_secret(tmp_path: Path) -> None:
+    path = tmp_path / "history"
+    history = MaskedFileHistory(path, lambda: False)
+    history.append_string("Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ==")
+    history.append_string("STARTTLS")
+    history.append_string("NOOP")
+    text = path.read_text()
+    assert "Y29ycmVjdCBob3Jz" not in text
+    assert "+STARTTLS" in text
+    assert "+NOOP" in text
+    assert list(history.get_strings()) == ["STARTTLS", "NOOP"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("YWxpY2U=", True),
+        ("AGFsaWNlAHB3", True),
+        ("STARTTLS", False),
+        ("starttls", False),
+        ("c2VjcmV", False),
+        ("NOOP", False),
+        ("QUIT", False),
+        ("two words==", False),
+        ("not_base64!", False),
+        ("YWxpY2U", False),
+        ("RCPT TO:<bob@example.com>", False),
+    ],
+)
+def test_looks_like_sasl_response(line: str, expected: bool) -> None:
+    assert looks_like_sasl_response(line) is expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,17 @@ import pytest
 import yaml
 
 from smtpconsole.options import ConnectOptions, ConsoleOptions, TlsOptions
+from smtpconsole.protocol.replies import Reply
 from smtpconsole.protocol.sasl import create_mechanism
-from smtpconsole.recording import record_scenario
+from smtpconsole.recording import (
+    NothingToRecordError,
+    ReplaySettings,
+    record_scenario,
+    save_scenario,
+)
 from smtpconsole.script import ExitCode, run_scenario
 from smtpconsole.session import Session
+from smtpconsole.transcript import Connecting, Event, LineSent, ReplyReceived
 
 
 async def typed_session(options: ConnectOptions, password: str) -> Session:
@@ -91,3 +99,160 @@ def test_recorded_implicit_tls_replays_from_file(
     _, err = capsys.readouterr()
     assert code == ExitCode.OK, err
     assert len(server.messages) == 2
+
+
+def plain_token(user: str, password: str) -> str:
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+async def session_with_failed_auth(options: ConnectOptions, user: str, password: str) -> Session:
+    session = Session(options)
+    await session.connect()
+    wrong = await session.send_command(f"AUTH PLAIN {plain_token(user, 'wrong')}", source="typed")
+    assert wrong.code == 535
+    right = await session.send_command(f"AUTH PLAIN {plain_token(user, password)}", source="typed")
+    assert right.code == 235
+    await session.send_command("NOOP", source="typed")
+    await session.close()
+    return session
+
+
+def test_failed_auth_left_out_and_replays_green(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_smtp_server()
+    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+    session = asyncio.run(session_with_failed_auth(connect, server.user, server.password))
+    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+
+    steps = yaml.safe_load(path.read_text())["steps"]
+    assert [step.get("expect") for step in steps] == [235, 250]
+    assert "auth" in steps[0]
+    assert "535" not in path.read_text()
+
+    monkeypatch.setenv("SMTP_USERNAME", server.user)
+    monkeypatch.setenv("SMTP_PASSWORD", server.password)
+    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    assert code == ExitCode.OK, capsys.readouterr().err
+
+
+def test_only_failed_auth_is_nothing_to_record(start_smtp_server: Any, tmp_path: Path) -> None:
+    server = start_smtp_server()
+    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+
+    async def failed_only() -> Session:
+        session = Session(connect)
+        await session.connect()
+        await session.send_command(f"AUTH PLAIN {plain_token('x', 'wrong')}", source="typed")
+        await session.close()
+        return session
+
+    session = asyncio.run(failed_only())
+    with pytest.raises(NothingToRecordError, match="nothing to record yet"):
+        record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    assert not (tmp_path / "recorded.yaml").exists()
+
+
+async def session_across_reconnect(options: ConnectOptions) -> Session:
+    session = Session(options)
+    await session.connect()
+    await session.send_command("RSET", source="typed")
+    await session.send_command("QUIT", source="typed")
+    await session.close()
+    await session.connect()
+    await session.send_command("NOOP", source="typed")
+    await session.close()
+    return session
+
+
+def test_reconnect_records_last_connection_only(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+    session = asyncio.run(session_across_reconnect(connect))
+    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+
+    text = path.read_text()
+    assert yaml.safe_load(text)["steps"] == [{"send": "NOOP", "expect": 250}]
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("only the last connection is recorded" in line for line in header)
+    assert any("2 steps of 1 earlier connection left out" in line for line in header)
+
+    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    assert code == ExitCode.OK, capsys.readouterr().err
+
+
+def test_empty_recording_writes_no_file(tmp_path: Path) -> None:
+    events: list[Event] = [Connecting("127.0.0.1", 2525, "starttls")]
+    with pytest.raises(NothingToRecordError) as raised:
+        record_scenario(events, tmp_path / "empty.yaml")
+    assert raised.value.message.startswith("nothing to record yet: no command was sent")
+    assert not (tmp_path / "empty.yaml").exists()
+    with pytest.raises(NothingToRecordError):
+        save_scenario(events, ReplaySettings(), folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_twice_in_one_second_keeps_both(tmp_path: Path) -> None:
+    events: list[Event] = [
+        Connecting("127.0.0.1", 2525, "plain"),
+        LineSent(b"NOOP\r\n", "typed"),
+        ReplyReceived(Reply(250, ("OK",), b"250 OK\r\n")),
+    ]
+    first = save_scenario(events, ReplaySettings(), folder=tmp_path)
+    second = save_scenario(events, ReplaySettings(), folder=tmp_path)
+    assert first.path != second.path
+    assert second.path.name == first.path.name.replace(".yaml", "-2.yaml")
+    assert first.path.read_text() == second.path.read_text()
+    assert second.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_replay_command_names_tls_options_and_environment(tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    events: list[Event] = [
+        Connecting("127.0.0.1", 2525, "starttls"),
+        LineSent(b"AUTH PLAIN ********\r\n", "typed", secret=True),
+        ReplyReceived(Reply(235, ("OK",), b"235 OK\r\n")),
+    ]
+    settings = ReplaySettings(
+        tls=TlsOptions(ca_file=str(ca_file), sni="mail.test"),
+        insecure=True,
+        username="alice smith",
+        password_env="MY_PASSWORD",
+    )
+    saved = save_scenario(events, settings, folder=tmp_path)
+    assert saved.replay_command == (
+        "SMTP_USERNAME='alice smith' SMTP_PASSWORD=\"$MY_PASSWORD\" smtpconsole run "
+        f"{saved.path} --ca-file {ca_file} --sni mail.test --insecure"
+    )
+    assert saved.describe()[1] == f"replay it with: {saved.replay_command}"
+    header = saved.path.read_text().splitlines()[0]
+    assert header.endswith(
+        "smtpconsole run THIS_FILE --ca-file " + f"{ca_file} --sni mail.test --insecure"
+    )
+
+    without_sources = save_scenario(events, ReplaySettings(), folder=tmp_path)
+    assert without_sources.replay_command == f"smtpconsole run {without_sources.path}"
+    assert without_sources.describe()[2].startswith(
+        "set SMTP_USERNAME and SMTP_PASSWORD in the environment before replaying"
+    )
+
+
+def test_create_export_file_never_overwrites(tmp_path: Path) -> None:
+    from smtpconsole.locations import create_export_file
+
+    now = 1_700_000_000.0
+    first = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
+    first.write_text("kept")
+    second = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
+    third = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
+    assert [second.name, third.name] == [
+        first.name.replace(".txt", "-2.txt"),
+        first.name.replace(".txt", "-3.txt"),
+    ]
+    assert first.read_text() == "kept"
+    assert third.stat().st_mode & 0o777 == 0o600

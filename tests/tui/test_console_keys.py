@@ -208,6 +208,7 @@ async def test_keys_screen_lists_every_binding() -> None:
         for key, action in (
             ("f5", "Reconnect"),
             ("f9", "Export"),
+            ("^r", "Save scenario"),
             ("f6", "Answer 334"),
             ("c", "Copy line"),
             ("↑", "Previous match"),
@@ -215,6 +216,19 @@ async def test_keys_screen_lists_every_binding() -> None:
             assert any(shown.lower() == key and name == action for shown, name in rows), action
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_f1_help_names_save_scenario_key() -> None:
+    app = _app()
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await _replayed(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.1)
+        panel = app.screen.query_one(HelpPanel)
+        assert "**Ctrl+R** saves" in panel.query_one("#widget-help").source  # type: ignore[attr-defined]
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.1)
+        assert "**Ctrl+R** saves" in panel.query_one("#widget-help").source  # type: ignore[attr-defined]
 
 
 async def test_bindings_have_ids_and_tooltips() -> None:

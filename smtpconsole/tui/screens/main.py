@@ -392,13 +392,38 @@ class MainScreen(Screen[None]):
         from smtpconsole.tui.export import export_path
 
         controller = self._require_controller()
-        path = str(export_path(self.options.connect.host))
+        host = self.options.connect.host
 
         async def export() -> None:
-            written = await controller.export(path)
+            try:
+                path = export_path(host)
+            except OSError as error:
+                self.notify(f"Cannot create the export file: {error}", severity="error")
+                return
+            try:
+                written = await controller.export(str(path))
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
             self.notify(f"Transcript written to {written} (secrets masked).", title="Export")
 
         controller.run(export, "export")
+
+    def action_save_scenario(self) -> None:
+        controller = self._require_controller()
+
+        async def save() -> None:
+            try:
+                saved = controller.save_scenario()
+            except OSError as error:
+                self.notify(f"Cannot write the scenario file: {error}", severity="error")
+                return
+            now = time.time()
+            lines = [PaneLine(f"-- {line}", "note", now) for line in saved.describe()]
+            self.query_one(ProtocolPane).append(lines)
+            self.notify(f"{saved.path}\nThe pane shows the replay command.", title="Scenario saved")
+
+        controller.run(save, "save as scenario")
 
     def action_show_certificate(self) -> None:
         controller = self._require_controller()
