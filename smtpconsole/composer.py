@@ -45,26 +45,3 @@ def compose(
         extra_headers=spec.headers,
     )
     return build_message(message, capabilities)
-
-
-def raw_payload(spec: ComposerSpec, where: str) -> bytes:
-    """Return the DATA payload of a raw message: CRLF line ends, dot-stuffed, terminated.
-
-    Args:
-        spec: a spec with ``raw`` or ``raw_file`` set.
-        where: the step, for the error message.
-
-    Raises:
-        ScriptError: the file cannot be read.
-    """
-    from smtpconsole.protocol.message import prepare_raw_payload
-
-    if spec.raw is not None:
-        return prepare_raw_payload(spec.raw.encode("utf-8"))
-    assert spec.raw_file is not None
-    try:
-        with open(spec.raw_file, "rb") as stream:
-            raw = stream.read()
-    except OSError as exc:
-        raise ScriptError(f"{where}: cannot read {spec.raw_file}: {exc.strerror or exc}") from None
-    return prepare_raw_payload(raw)

@@ -121,7 +121,7 @@ class _Recorder:
                 }
             }
         # A raw STARTTLS replays as it was sent: the runner does the handshake after its 220.
-        return {"send": text}
+        return {"send": _literal(text)}
 
     def _bdat_line(self, text: str) -> None:
         words = text.split()
@@ -143,7 +143,7 @@ class _Recorder:
         self.bdat_octets += raw
         # The replay converts line ends to CRLF and adds none of DATA's dot-stuffing.
         text = self.bdat_octets.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        self.bdat["bdat"]["raw"] = text
+        self.bdat["bdat"]["raw"] = _literal(text)
 
     def _message_line(self, raw: bytes) -> None:
         assert self.message is not None
@@ -152,7 +152,7 @@ class _Recorder:
             lines.pop()
         for line in lines:
             if line == ".":
-                step = {"data": {"raw": _unstuff(self.message)}}
+                step = {"data": {"raw": _literal(_unstuff(self.message))}}
                 self.steps.append(step)
                 self.awaiting.append(step)
                 self.message = None
@@ -192,6 +192,11 @@ class _Recorder:
         document["manual"] = not self.saw_auto
         document["steps"] = self.steps
         return document
+
+
+def _literal(text: str) -> str:
+    # Every string in a scenario may hold ${NAME}; what was sent is replayed as it was.
+    return text.replace("$", "$$")
 
 
 def _unstuff(lines: list[str]) -> str:

@@ -8,7 +8,6 @@ Textual nor prompt_toolkit.
 from __future__ import annotations
 
 import argparse
-import email.utils
 import os
 import re
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from smtpconsole.errors import SmtpConsoleError, UsageError
 from smtpconsole.options import ConsoleOptions
-from smtpconsole.protocol import commands
+from smtpconsole.protocol.addresses import bare_address, check_envelope_address, reason
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.scenario import (
     BODY_FILE_HINT,
@@ -124,34 +123,17 @@ def envelope_address(text: str, option: str, *, allow_empty: bool = False) -> st
     for char, label in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")):
         if char in text:
             raise UsageError(f"invalid {option} {text!r}: contains {label}", _ADDRESS_HINT)
-    address = text.strip()
-    if "<" in address and not address.startswith("<"):
-        _, address = email.utils.parseaddr(address)
-        if not address:
-            raise UsageError(f"invalid {option} {text!r}", _ADDRESS_HINT)
+    address = bare_address(text)
+    if address is None or (not address and not allow_empty):
+        raise UsageError(f"invalid {option} {text!r}: no address", _ADDRESS_HINT)
     try:
-        if allow_empty:
-            commands.mail(address)
-        else:
-            commands.rcpt(address)
+        check_envelope_address(address, sender=allow_empty)
     except LocalProtocolError as exc:
-        raise UsageError(
-            f"invalid {option} {text!r}: {_without_field(exc)}", _ADDRESS_HINT
-        ) from None
+        raise UsageError(f"invalid {option} {text!r}: {reason(exc)}", _ADDRESS_HINT) from None
     return address
 
 
 _ADDRESS_HINT = "write addr@domain or 'Name <addr@domain>'"
-
-
-def _without_field(error: LocalProtocolError) -> str:
-    """Return the error's text without the field name it starts with, which the caller gives."""
-    text = error.message
-    if error.field and text.startswith(error.field):
-        text = text[len(error.field) :].lstrip()
-        if error.value is not None and text.startswith(repr(error.value)):
-            text = text[len(repr(error.value)) :].lstrip()
-    return text
 
 
 def check_files(request: SendRequest) -> None:

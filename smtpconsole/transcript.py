@@ -88,7 +88,10 @@ class ReplyReceived:
 
 @dataclass(frozen=True)
 class MalformedReply:
-    """Bytes that do not parse as a reply; the session reads on after them."""
+    """Bytes that do not parse as a reply.
+
+    The console and the line mode read on after them; ``run`` and ``send`` end the connection.
+    """
 
     raw: bytes
     message: str

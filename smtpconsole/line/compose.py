@@ -17,17 +17,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from smtpconsole.protocol import commands
+from smtpconsole.protocol.addresses import (
+    bare_address,
+    check_envelope_address,
+    reason,
+    split_address_list,
+)
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.protocol.message import check_message, normalize_line_endings, prepare_raw_payload
@@ -40,10 +45,8 @@ DEFAULT_EDITOR: Final = "vi"
 
 ADDRESS_HINT: Final = "write addr@domain or 'Name <addr@domain>', separated by commas"
 
+
 # A trailing RFC 5322 comment, as in ``addr@domain (Name)``.
-_TRAILING_COMMENT = re.compile(r"\s*\([^()]*\)\s*$")
-
-
 class InvalidHeaderAddress(ValueError):
     """An address in the From, To or Cc header is not a valid envelope address."""
 
@@ -172,72 +175,17 @@ def header_addresses(name: str, values: list[str], *, sender: bool) -> tuple[str
     addresses: list[str] = []
     for value in values:
         for item in split_address_list(str(value)):
-            address = _bare_address(item)
+            address = bare_address(item)
             if not address:
                 continue
             try:
-                if sender:
-                    commands.mail(address)
-                else:
-                    commands.rcpt(address)
+                check_envelope_address(address, sender=sender)
             except LocalProtocolError as exc:
                 raise InvalidHeaderAddress(
-                    f"invalid {name} header {str(value).strip()!r}: {_reason(exc)}; {ADDRESS_HINT}"
+                    f"invalid {name} header {str(value).strip()!r}: {reason(exc)}; {ADDRESS_HINT}"
                 ) from None
             addresses.append(address)
     return tuple(addresses)
-
-
-def _bare_address(item: str) -> str | None:
-    """Return the address of one list item, or None for an empty group (``name:;``)."""
-    if re.fullmatch(r"[^:<>\"]*:\s*;", item):
-        return None
-    if item.startswith("<") and item.endswith(">"):
-        return item[1:-1].strip()
-    if "<" in item and not item.startswith("<"):
-        # Name <addr>: the builder checks the address between the brackets.
-        return parseaddr(item)[1] or item
-    # A bare address keeps any stray words, so the builder rejects them instead of email.utils
-    # silently keeping only the first word.
-    return _TRAILING_COMMENT.sub("", item)
-
-
-def split_address_list(value: str) -> list[str]:
-    """Split a header value at the commas that separate addresses (RFC 5322 section 3.4).
-
-    Commas inside quotes, angle brackets or comments do not split. Empty items are dropped.
-    """
-    items: list[str] = []
-    current: list[str] = []
-    closing = {"<": ">", "(": ")"}
-    expected: str | None = None
-    quoted = False
-    for char in value:
-        if quoted:
-            quoted = char != '"'
-        elif expected is not None:
-            expected = None if char == expected else expected
-        elif char == '"':
-            quoted = True
-        elif char in closing:
-            expected = closing[char]
-        elif char == ",":
-            items.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    items.append("".join(current))
-    return [item.strip() for item in items if item.strip()]
-
-
-def _reason(error: LocalProtocolError) -> str:
-    """Return the builder's error without its field name and value, which the caller gives."""
-    text = error.message
-    if error.field and text.startswith(error.field):
-        text = text[len(error.field) :].lstrip()
-        if error.value is not None and text.startswith(repr(error.value)):
-            text = text[len(repr(error.value)) :].lstrip()
-    return text
 
 
 def message_template(console: LineConsole) -> str:

@@ -256,3 +256,30 @@ def test_create_export_file_never_overwrites(tmp_path: Path) -> None:
     ]
     assert first.read_text() == "kept"
     assert third.stat().st_mode & 0o777 == 0o600
+
+
+async def dollar_session(options: ConnectOptions, password: str) -> Session:
+    session = Session(options)
+    await session.connect()
+    for line in ("MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"):
+        await session.send_command(line, source="typed")
+    for line in ("Subject: costs $5", "", "${HOME} and $$ stay as typed"):
+        await session.send_line(line, source="typed")
+    await session.send_command(".", source="typed")
+    await session.close()
+    return session
+
+
+def test_dollar_signs_replay_as_typed(
+    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+    session = asyncio.run(dollar_session(connect, server.password))
+    path = record_scenario(session.transcript, tmp_path / "dollars.yaml")
+
+    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+
+    assert code == ExitCode.OK, capsys.readouterr().err
+    assert server.messages[1].content == server.messages[0].content
+    assert b"${HOME} and $$ stay as typed" in server.messages[1].content
