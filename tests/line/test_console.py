@@ -4,66 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prompt_toolkit.application import create_app_session
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
-from prompt_toolkit.input import PipeInput, create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.input import PipeInput
 
-from smtpconsole.line.console import LineConsole, prompt_text
+from smtpconsole.line.console import prompt_text
 from smtpconsole.line.plain import run_plain
-from smtpconsole.options import AuthOptions, ConnectOptions, ConsoleOptions, TlsOptions
-from smtpconsole.session import Session
-from smtpconsole.transcript import ReplyReceived
+from tests.line.line_helpers import (
+    CTRL_D,
+    F1,
+    F2,
+    F3,
+    F7,
+    certificate_question,
+    create_console,
+    make_console,
+    options_for,
+    pipe,
+    quit_console,
+    replies,
+    run_console,
+    untrusted_options,
+    wait_for,
+)
 
-CTRL_D = "\x04"
-F1 = "\x1bOP"
-
-
-@pytest.fixture
-def pipe() -> Iterator[PipeInput]:
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
-
-
-def options_for(server: Any) -> ConsoleOptions:
-    tls = TlsOptions(ca_file=str(server.ca_file))
-    return ConsoleOptions(connect=ConnectOptions(server.host, server.port, tls=tls))
-
-
-def make_console(server: Any, pipe: PipeInput, tmp_path: Path) -> tuple[LineConsole, list[str]]:
-    lines: list[str] = []
-    console = LineConsole(
-        options_for(server),
-        Session(options_for(server).connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
-    return console, lines
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
-def replies(console: LineConsole) -> list[int]:
-    return [e.reply.code for e in console.session.transcript.events if isinstance(e, ReplyReceived)]
-
-
-async def run_console(console: LineConsole, pipe: PipeInput) -> asyncio.Task[int]:
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: len(replies(console)) >= 4)  # greeting, EHLO, 220, EHLO
-        return task
+__all__ = ["pipe"]
 
 
 async def test_typed_line_goes_out_verbatim(
@@ -76,8 +45,7 @@ async def test_typed_line_goes_out_verbatim(
     pipe.send_text("RCPT TO:<x@example.com>\r")
     pipe.send_text("rcpt  TO:<y@example.com>   \r")
     await wait_for(lambda: len(replies(console)) >= 7)
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert b"\r\nRCPT TO:<x@example.com>\r\n" in server.received
     assert b"\r\nrcpt  TO:<y@example.com>   \r\n" in server.received
     assert b"QUIT\r\n" in server.received
@@ -103,8 +71,7 @@ async def test_completion_offers_auth_mechanisms_from_ehlo(
     await wait_for(lambda: 334 in replies(console))
     pipe.send_text("*\r")
     await wait_for(lambda: 501 in replies(console))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert b"\r\nAUTH PLAIN\r\n" in server.received
 
 
@@ -123,8 +90,7 @@ async def test_history_file_holds_no_secret(
     await wait_for(lambda: 235 in replies(console))
     pipe.send_text(f"AUTH PLAIN {token}\r")
     await wait_for(lambda: 503 in replies(console))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     history = (tmp_path / "history").read_text()
     assert "Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ==" not in history
     assert "YWxpY2U=" not in history
@@ -146,8 +112,7 @@ async def test_help_key_prints_keys_and_sends_nothing(
     assert bytes(server.received) == sent_before
     pipe.send_text("P\r")
     await wait_for(lambda: replies(console).count(250) >= 3)
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert b"\r\nNOOP\r\n" in server.received
 
 
@@ -162,32 +127,18 @@ async def test_plain_mode_reads_lines_and_waits_for_replies(start_smtp_server: A
     assert "S: 221" in stdout.getvalue()
 
 
-F2 = "\x1bOQ"
-F7 = "\x1b[18~"
-
-
 async def test_auth_key_reads_password_hidden_and_authenticates(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    options = options_for(server)
-    options = ConsoleOptions(connect=options.connect, auth=AuthOptions(username=server.user))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
+    options = options_for(server, username=server.user)
+    console, lines = create_console(options, pipe, tmp_path)
     task = await run_console(console, pipe)
     pipe.send_text(F2)
     await asyncio.sleep(0.2)
     pipe.send_text(server.password + "\r")
     await wait_for(lambda: 235 in replies(console))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert "C: AUTH PLAIN ********" in lines
     assert not any(server.password in line for line in lines)
     assert server.password not in (tmp_path / "history").read_text()
@@ -207,14 +158,10 @@ async def test_record_key_writes_replayable_scenario(
     await wait_for(lambda: replies(console).count(250) >= 3)
     pipe.send_text(F7)
     await wait_for(lambda: any("scenario written to" in line for line in lines))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     written = list((tmp_path / "data" / "smtpconsole" / "exports").glob("scenario-*.yaml"))
     assert len(written) == 1
     assert "- send: NOOP\n  expect: 250\n" in written[0].read_text()
-
-
-F3 = "\x1bOR"
 
 
 async def test_compose_key_sends_message_from_editor(
@@ -235,8 +182,7 @@ async def test_compose_key_sends_message_from_editor(
     await wait_for(lambda: replies(console).count(250) >= 4)
     pipe.send_text(F3)
     await wait_for(lambda: len(server.messages) == 1)
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert server.messages[0].content == b"Subject: composed\r\n\r\n.dot first\r\nbody\r\n"
     assert "C: DATA" in lines
 
@@ -245,20 +191,8 @@ async def test_unverified_certificate_needs_explicit_yes(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    # No CA file: the system store does not trust the test CA.
-    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any("could not be verified" in line for line in lines))
+    console, lines = create_console(untrusted_options(server), pipe, tmp_path)
+    async with certificate_question(console, pipe, lines) as task:
         pipe.send_text("y\r")
         await wait_for(lambda: console.session.insecure and console.session.tls_info is not None)
         assert "UNVERIFIED" in prompt_text(console.session)
@@ -273,19 +207,8 @@ async def test_unverified_certificate_refused_by_default(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any("could not be verified" in line for line in lines))
+    console, lines = create_console(untrusted_options(server), pipe, tmp_path)
+    async with certificate_question(console, pipe, lines) as task:
         pipe.send_text("\r")
         assert await asyncio.wait_for(task, 10) == 1
     assert b"MAIL" not in server.received
@@ -295,17 +218,8 @@ async def test_auth_key_completes_typed_auth_login(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    base = options_for(server)
-    options = ConsoleOptions(connect=base.connect, auth=AuthOptions(username=server.user))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
+    options = options_for(server, username=server.user)
+    console, lines = create_console(options, pipe, tmp_path)
     task = await run_console(console, pipe)
     pipe.send_text("AUTH LOGIN\r")
     await wait_for(lambda: 334 in replies(console))
@@ -314,7 +228,6 @@ async def test_auth_key_completes_typed_auth_login(
     await asyncio.sleep(0.2)
     pipe.send_text(server.password + "\r")
     await wait_for(lambda: 235 in replies(console))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert lines.count("C: ********") == 2
     assert not any(server.password in line for line in lines)

@@ -7,55 +7,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import PipeInput
-from prompt_toolkit.output import DummyOutput
 
-from smtpconsole.line.console import LineConsole, prompt_text
-from smtpconsole.options import AuthOptions, ConnectOptions, ConsoleOptions
-from smtpconsole.session import Session
+from smtpconsole.line.console import prompt_text
 from smtpconsole.transcript import ConnectionClosed
-from tests.line.test_console import (
-    CTRL_D,
+from tests.line.line_helpers import (
     F2,
     F3,
+    F5,
+    F6,
+    F8,
+    certificate_question,
+    create_console,
     make_console,
+    open_transaction,
     options_for,
     pipe,
+    quit_console,
     replies,
     run_console,
+    untrusted_options,
+    use_editor,
     wait_for,
+    write_editor,
 )
 
-F5 = "\x1b[15~"
-F6 = "\x1b[17~"
-F8 = "\x1b[19~"
-
 __all__ = ["pipe"]
-
-
-def use_editor(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", command)
-
-
-def write_editor(tmp_path: Path, text: str) -> str:
-    """Return an editor command that replaces the file with ``text`` (printf escapes allowed)."""
-    editor = tmp_path / "editor.sh"
-    editor.write_text(f'#!/bin/sh\ntouch "{tmp_path}/editor-ran"\nprintf "{text}" > "$1"\n')
-    editor.chmod(0o755)
-    return str(editor)
-
-
-async def open_transaction(console: LineConsole, pipe: PipeInput) -> None:
-    pipe.send_text("MAIL FROM:<a@example.com>\r")
-    pipe.send_text("RCPT TO:<b@example.com>\r")
-    await wait_for(lambda: replies(console).count(250) >= 4)
-
-
-async def quit_console(task: asyncio.Task[int], pipe: PipeInput) -> int:
-    pipe.send_text(CTRL_D)
-    return await asyncio.wait_for(task, 5)
 
 
 @pytest.mark.parametrize(
@@ -213,17 +190,8 @@ async def test_auth_key_empty_password_sends_nothing(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    base = options_for(server)
-    options = ConsoleOptions(connect=base.connect, auth=AuthOptions(username=server.user))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
+    options = options_for(server, username=server.user)
+    console, lines = create_console(options, pipe, tmp_path)
     task = await run_console(console, pipe)
     pipe.send_text(F2)
     await asyncio.sleep(0.2)
@@ -256,20 +224,8 @@ async def test_tls_failure_printed_once(
     start_smtp_server: Any, pipe: PipeInput, tmp_path: Path
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    # No CA file: the system store does not trust the test CA.
-    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any("could not be verified" in line for line in lines))
+    console, lines = create_console(untrusted_options(server), pipe, tmp_path)
+    async with certificate_question(console, pipe, lines) as task:
         pipe.send_text("\r")
         assert await asyncio.wait_for(task, 10) == 1
     failures = [line for line in lines if line.startswith("!!") and "verification failed" in line]

@@ -8,20 +8,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import PipeInput, create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.input import PipeInput
 
 from smtpconsole.cli import main
-from smtpconsole.line.console import LineConsole
 from smtpconsole.line.lesson import LESSON_MARK
 from smtpconsole.line.plain import run_plain
 from smtpconsole.practice import cli as practice_cli
 from smtpconsole.practice.lessons import LessonProgress, get_lesson
 from smtpconsole.practice.server import PracticeServer
-from smtpconsole.session import Session
+from tests.line.line_helpers import CTRL_D, create_console, pipe, running_console
 
-CTRL_D = "\x04"
+__all__ = ["pipe"]
+
 FIRST_MAIL_LINES = (
     "EHLO me.example",
     "MAIL FROM:<sender@example.com>",
@@ -35,12 +33,6 @@ FIRST_MAIL_LINES = (
     ".",
     "QUIT",
 )
-
-
-@pytest.fixture
-def pipe() -> Iterator[PipeInput]:
-    with create_pipe_input() as pipe_input:
-        yield pipe_input
 
 
 @pytest.fixture
@@ -68,6 +60,10 @@ async def wait_for_replies(lines: list[str], count: int) -> None:
     await wait_for(lambda: count_replies(lines) >= count)
 
 
+def greeted(lines: list[str]) -> bool:
+    return any(line.startswith("S: 220") for line in lines)
+
+
 def lesson_output(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith(LESSON_MARK)]
 
@@ -78,19 +74,8 @@ async def test_console_prints_lesson_messages(
     server = first_mail_server
     options = practice_cli.console_options(server)
     progress = LessonProgress(get_lesson("first-mail"))
-    lines: list[str] = []
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-        lesson=progress,
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any(line.startswith("S: 220") for line in lines))
+    console, lines = create_console(options, pipe, tmp_path, lesson=progress)
+    async with running_console(console, pipe, lambda: greeted(lines), timeout=10.0) as task:
         # Each command waits for its reply, as a user would: message lines typed before the 354
         # arrives would reach the lesson's dialogue as commands.
         for text in FIRST_MAIL_LINES:
@@ -113,19 +98,9 @@ async def test_lesson_message_follows_its_reply(
     first_mail_server: PracticeServer, pipe: PipeInput, tmp_path: Path
 ) -> None:
     options = practice_cli.console_options(first_mail_server)
-    lines: list[str] = []
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-        lesson=LessonProgress(get_lesson("first-mail")),
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any(line.startswith("S: 220") for line in lines))
+    progress = LessonProgress(get_lesson("first-mail"))
+    console, lines = create_console(options, pipe, tmp_path, lesson=progress)
+    async with running_console(console, pipe, lambda: greeted(lines), timeout=10.0) as task:
         pipe.send_text("MAIL FROM:<sender@example.com>\r")
         await wait_for(lambda: any("wants EHLO before MAIL FROM" in line for line in lines))
         pipe.send_text(CTRL_D)

@@ -3,7 +3,6 @@ input that ends inside DATA, the password prompt and SASL-like words in the hist
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 from pathlib import Path
@@ -19,18 +18,19 @@ from smtpconsole.line.plain import (
     undecodable_byte_problem,
 )
 from smtpconsole.options import AuthOptions, ConsoleOptions
-from tests.line.test_console import (
-    CTRL_D,
+from tests.line.line_helpers import (
     F2,
     F3,
     make_console,
     options_for,
     pipe,
+    quit_console,
     replies,
     run_console,
+    use_editor,
     wait_for,
+    write_editor,
 )
-from tests.line.test_console_recovery import quit_console, use_editor, write_editor
 
 __all__ = ["pipe"]
 
@@ -163,8 +163,7 @@ async def test_password_prompt_describes_asterisks(
     task = await run_console(console, pipe)
     pipe.send_text(F2)
     await wait_for(lambda: 235 in replies(console))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert prompts == ["Password (typed characters show as *): "]
 
 
@@ -184,8 +183,7 @@ async def test_password_after_refused_auth_not_in_history(
     await wait_for(lambda: len(replies(console)) >= 7)
     pipe.send_text("NOOP\r")
     await wait_for(lambda: 250 in replies(console)[7:])
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     # The console sends every typed line, even one that looks like a password.
     assert f"\r\n{typed_password}\r\n".encode() in server.received
     history = (tmp_path / "history").read_text()

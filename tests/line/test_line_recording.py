@@ -10,27 +10,25 @@ from typing import Any
 
 import pytest
 import yaml
-from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import PipeInput
-from prompt_toolkit.output import DummyOutput
 
 from smtpconsole import cli
-from smtpconsole.line.console import LineConsole
-from smtpconsole.options import ConnectOptions, ConsoleOptions
 from smtpconsole.script import ExitCode
-from smtpconsole.session import Session
-from tests.line.test_console import (
+from tests.line.line_helpers import (
     CTRL_D,
+    F5,
     F7,
+    F8,
+    certificate_question,
+    create_console,
     make_console,
     pipe,
+    quit_console,
     replies,
     run_console,
+    untrusted_options,
     wait_for,
 )
-
-F5 = "\x1b[15~"
-F8 = "\x1b[19~"
 
 __all__ = ["pipe"]
 
@@ -69,8 +67,7 @@ async def test_record_before_any_command_writes_nothing(
     task = await run_console(console, pipe)
     pipe.send_text(F7)
     await wait_for(lambda: any("nothing to record yet" in line for line in lines))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     message = next(line for line in lines if "nothing to record yet" in line)
     assert message.startswith("!! record: nothing to record yet: no command was sent")
     assert "no file written" in message
@@ -87,8 +84,7 @@ async def test_record_and_export_twice_keep_every_file(
     await wait_for(lambda: replies(console).count(250) >= 3)
     pipe.send_text(F7 + F7 + F5 + F5)
     await wait_for(lambda: sum("transcript written to" in line for line in lines) == 2)
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
     assert sum("scenario written to" in line for line in lines) == 2
     assert len(exported(exports, "scenario-*.yaml")) == 2
     assert len(exported(exports, "transcript-*.txt")) == 2
@@ -112,8 +108,7 @@ async def test_record_after_reconnect_keeps_last_connection(
     await wait_for(lambda: replies(console).count(250) >= 5)
     pipe.send_text(F7)
     await wait_for(lambda: any("scenario written to" in line for line in lines))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
 
     [path] = exported(exports, "scenario-*.yaml")
     text = path.read_text()
@@ -137,8 +132,7 @@ async def test_record_prints_ca_file_and_replays(
     await wait_for(lambda: replies(console).count(250) >= 3)
     pipe.send_text(F7)
     await wait_for(lambda: any("replay it with" in line for line in lines))
-    pipe.send_text(CTRL_D)
-    assert await asyncio.wait_for(task, 5) == 0
+    assert await quit_console(task, pipe) == 0
 
     [path] = exported(exports, "scenario-*.yaml")
     expected = f"smtpconsole run {path} --ca-file {Path(server.ca_file).resolve()}"
@@ -158,20 +152,8 @@ async def test_record_after_unverified_choice_adds_insecure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server = start_smtp_server()
-    lines: list[str] = []
-    # No CA file: the system store does not trust the test CA, so the user is asked.
-    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
-    console = LineConsole(
-        options,
-        Session(options.connect),
-        history_path=tmp_path / "history",
-        input=pipe,
-        output=DummyOutput(),
-        write=lines.append,
-    )
-    with create_app_session(input=pipe, output=DummyOutput()):
-        task = asyncio.create_task(console.run())
-        await wait_for(lambda: any("could not be verified" in line for line in lines))
+    console, lines = create_console(untrusted_options(server), pipe, tmp_path)
+    async with certificate_question(console, pipe, lines) as task:
         pipe.send_text("y\r")
         await wait_for(lambda: console.session.insecure and console.session.tls_info is not None)
         await wait_for(lambda: not console.session.dialogue.pending)

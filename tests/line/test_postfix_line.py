@@ -10,19 +10,15 @@ from typing import Any
 
 import pytest
 from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from smtpconsole.line.console import LineConsole
 from smtpconsole.options import AuthOptions, ConnectOptions, ConsoleOptions, TlsOptions
-from smtpconsole.session import Session
 from smtpconsole.transcript import ReplyReceived
+from tests.line.line_helpers import CTRL_D, F2, F3, create_console
 
 pytestmark = pytest.mark.postfix
-
-F2 = "\x1bOQ"
-F3 = "\x1bOR"
-CTRL_D = "\x04"
 
 
 def codes(console: LineConsole) -> list[int]:
@@ -34,6 +30,28 @@ async def wait_for(condition: Any, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+def postfix_options(postfix: Any, monkeypatch: pytest.MonkeyPatch) -> ConsoleOptions:
+    """Console options for STARTTLS to Postfix, with F2 reading the password from $PEER_PASSWORD."""
+    monkeypatch.setenv("PEER_PASSWORD", postfix.password)
+    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
+    return ConsoleOptions(
+        connect=ConnectOptions(postfix.host, postfix.starttls_port, tls=tls),
+        auth=AuthOptions(username=postfix.user, password_env="PEER_PASSWORD"),
+    )
+
+
+async def authenticate_and_open_envelope(
+    console: LineConsole, pipe: PipeInput, address: str
+) -> None:
+    """Wait for the second EHLO, authenticate with F2, then send MAIL FROM and RCPT TO."""
+    await wait_for(lambda: codes(console).count(250) >= 2)
+    pipe.send_text(F2)
+    await wait_for(lambda: 235 in codes(console))
+    pipe.send_text(f"MAIL FROM:<{address}>\r")
+    pipe.send_text(f"RCPT TO:<{address}>\r")
+    await wait_for(lambda: codes(console).count(250) >= 4)
 
 
 def in_maildir(maildir: Path, marker: str, timeout: float = 10.0) -> bool:
@@ -53,30 +71,12 @@ async def test_line_console_delivers_to_postfix(
     editor.write_text(f'#!/bin/sh\nprintf "Subject: line {marker}\\n\\nhello\\n" > "$1"\n')
     editor.chmod(0o755)
     monkeypatch.setenv("VISUAL", str(editor))
-    monkeypatch.setenv("PEER_PASSWORD", postfix.password)
-    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
-    options = ConsoleOptions(
-        connect=ConnectOptions(postfix.host, postfix.starttls_port, tls=tls),
-        auth=AuthOptions(username=postfix.user, password_env="PEER_PASSWORD"),
-    )
+    options = postfix_options(postfix, monkeypatch)
     address = f"{postfix.user}@{postfix.tls_name}"
-    lines: list[str] = []
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        console = LineConsole(
-            options,
-            Session(options.connect),
-            history_path=tmp_path / "history",
-            input=pipe,
-            output=DummyOutput(),
-            write=lines.append,
-        )
+        console, lines = create_console(options, pipe, tmp_path)
         task = asyncio.create_task(console.run())
-        await wait_for(lambda: codes(console).count(250) >= 2)
-        pipe.send_text(F2)
-        await wait_for(lambda: 235 in codes(console))
-        pipe.send_text(f"MAIL FROM:<{address}>\r")
-        pipe.send_text(f"RCPT TO:<{address}>\r")
-        await wait_for(lambda: codes(console).count(250) >= 4)
+        await authenticate_and_open_envelope(console, pipe, address)
         pipe.send_text(F3)
         await wait_for(lambda: any("queued as" in line for line in lines))
         pipe.send_text(CTRL_D)
@@ -91,30 +91,12 @@ async def test_aborted_editor_sends_nothing_to_postfix(
 ) -> None:
     # vim's :cq quits with status 1 in the same way.
     monkeypatch.setenv("VISUAL", 'sh -c "exit 1"')
-    monkeypatch.setenv("PEER_PASSWORD", postfix.password)
-    tls = TlsOptions(ca_file=str(postfix.ca_file), sni=postfix.tls_name)
-    options = ConsoleOptions(
-        connect=ConnectOptions(postfix.host, postfix.starttls_port, tls=tls),
-        auth=AuthOptions(username=postfix.user, password_env="PEER_PASSWORD"),
-    )
+    options = postfix_options(postfix, monkeypatch)
     address = f"{postfix.user}@{postfix.tls_name}"
-    lines: list[str] = []
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        console = LineConsole(
-            options,
-            Session(options.connect),
-            history_path=tmp_path / "history",
-            input=pipe,
-            output=DummyOutput(),
-            write=lines.append,
-        )
+        console, lines = create_console(options, pipe, tmp_path)
         task = asyncio.create_task(console.run())
-        await wait_for(lambda: codes(console).count(250) >= 2)
-        pipe.send_text(F2)
-        await wait_for(lambda: 235 in codes(console))
-        pipe.send_text(f"MAIL FROM:<{address}>\r")
-        pipe.send_text(f"RCPT TO:<{address}>\r")
-        await wait_for(lambda: codes(console).count(250) >= 4)
+        await authenticate_and_open_envelope(console, pipe, address)
         pipe.send_text(F3)
         await wait_for(lambda: any(line.startswith("-- compose:") for line in lines))
         pipe.send_text(CTRL_D)

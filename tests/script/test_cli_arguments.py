@@ -12,6 +12,24 @@ from smtpconsole.cli import main
 from smtpconsole.script import ExitCode, add_run_arguments, run_from_args
 
 
+def run_with_arguments(words: list[str]) -> int:
+    """Parse ``words`` with a parser that has only the ``run`` subcommand, and run it."""
+    parser = argparse.ArgumentParser(prog="smtpconsole")
+    add_run_arguments(parser.add_subparsers(dest="command"))
+    return run_from_args(parser.parse_args(words))
+
+
+def write_noop_scenario(tmp_path: Path, server: Any, *, security: str | None = None) -> Path:
+    """Write a scenario whose ``target`` is ``server`` and whose one step is NOOP, expecting 250."""
+    path = tmp_path / "scenario.yaml"
+    security_line = f"security: {security}\n" if security else ""
+    path.write_text(
+        f"target: {server.host}:{server.port}\n{security_line}"
+        "steps:\n  - send: NOOP\n    expect: 250\n"
+    )
+    return path
+
+
 def test_send_command_line_delivers(
     start_smtp_server: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -49,14 +67,8 @@ def test_run_uses_scenario_target(
     start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    path = tmp_path / "scenario.yaml"
-    path.write_text(
-        f"target: {server.host}:{server.port}\nsteps:\n  - send: NOOP\n    expect: 250\n"
-    )
-    parser = argparse.ArgumentParser(prog="smtpconsole")
-    add_run_arguments(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["run", str(path), "--starttls", "--ca-file", str(server.ca_file)])
-    code = run_from_args(args)
+    path = write_noop_scenario(tmp_path, server)
+    code = run_with_arguments(["run", str(path), "--starttls", "--ca-file", str(server.ca_file)])
     out, err = capsys.readouterr()
     assert code == ExitCode.OK, err
     assert "== TLS started" in out
@@ -66,15 +78,8 @@ def test_run_applies_scenario_security(
     start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server(implicit_tls=True)
-    path = tmp_path / "scenario.yaml"
-    path.write_text(
-        f"target: {server.host}:{server.port}\nsecurity: tls\n"
-        "steps:\n  - send: NOOP\n    expect: 250\n"
-    )
-    parser = argparse.ArgumentParser(prog="smtpconsole")
-    add_run_arguments(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["run", str(path), "--ca-file", str(server.ca_file)])
-    code = run_from_args(args)
+    path = write_noop_scenario(tmp_path, server, security="tls")
+    code = run_with_arguments(["run", str(path), "--ca-file", str(server.ca_file)])
     out, err = capsys.readouterr()
     assert code == ExitCode.OK, err
     assert "C: STARTTLS" not in out
@@ -85,15 +90,8 @@ def test_run_command_line_security_wins(
     start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    path = tmp_path / "scenario.yaml"
-    path.write_text(
-        f"target: {server.host}:{server.port}\nsecurity: tls\n"
-        "steps:\n  - send: NOOP\n    expect: 250\n"
-    )
-    parser = argparse.ArgumentParser(prog="smtpconsole")
-    add_run_arguments(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["run", str(path), "--starttls", "--ca-file", str(server.ca_file)])
-    code = run_from_args(args)
+    path = write_noop_scenario(tmp_path, server, security="tls")
+    code = run_with_arguments(["run", str(path), "--starttls", "--ca-file", str(server.ca_file)])
     out, err = capsys.readouterr()
     assert code == ExitCode.OK, err
     assert "C: STARTTLS" in out

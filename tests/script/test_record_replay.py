@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,28 @@ from smtpconsole.recording import (
 from smtpconsole.script import ExitCode, run_scenario
 from smtpconsole.session import Session
 from smtpconsole.transcript import Connecting, Event, LineSent, ReplyReceived
+
+
+def connect_options(server: Any) -> ConnectOptions:
+    """STARTTLS options for ``server`` that trust the test CA."""
+    return ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+
+
+def export_login(monkeypatch: pytest.MonkeyPatch, server: Any) -> None:
+    """Set the variables that a recorded AUTH step refers to."""
+    monkeypatch.setenv("SMTP_USERNAME", server.user)
+    monkeypatch.setenv("SMTP_PASSWORD", server.password)
+
+
+def replay(path: Path, connect: ConnectOptions) -> int:
+    """Run the recorded scenario at ``path`` against ``connect`` and return the exit code."""
+    return run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+
+
+def run_and_record(dialogue: Coroutine[Any, Any, Session], path: Path) -> Path:
+    """Run ``dialogue`` to its end and record the session it returns as a scenario at ``path``."""
+    session = asyncio.run(dialogue)
+    return record_scenario(session.transcript, path)
 
 
 async def typed_session(options: ConnectOptions, password: str) -> Session:
@@ -45,9 +68,8 @@ def test_recorded_session_replays_green(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = start_smtp_server()
-    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
-    session = asyncio.run(typed_session(connect, server.password))
-    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    connect = connect_options(server)
+    path = run_and_record(typed_session(connect, server.password), tmp_path / "recorded.yaml")
 
     text = path.read_text()
     assert server.password not in text
@@ -64,9 +86,8 @@ def test_recorded_session_replays_green(
     assert {"send": "RCPT TO:<bob@example.com>", "expect": 250} in document["steps"]
     assert document["manual"] is False
 
-    monkeypatch.setenv("SMTP_USERNAME", server.user)
-    monkeypatch.setenv("SMTP_PASSWORD", server.password)
-    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    export_login(monkeypatch, server)
+    code = replay(path, connect)
     _, err = capsys.readouterr()
     assert code == ExitCode.OK, err
     assert len(server.messages) == 2
@@ -87,12 +108,10 @@ def test_recorded_implicit_tls_replays_from_file(
     server = start_smtp_server(implicit_tls=True)
     tls = TlsOptions(ca_file=str(server.ca_file))
     connect = ConnectOptions(server.host, server.port, security="tls", tls=tls)
-    session = asyncio.run(typed_session(connect, server.password))
-    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    path = run_and_record(typed_session(connect, server.password), tmp_path / "recorded.yaml")
     assert yaml.safe_load(path.read_text())["security"] == "tls"
 
-    monkeypatch.setenv("SMTP_USERNAME", server.user)
-    monkeypatch.setenv("SMTP_PASSWORD", server.password)
+    export_login(monkeypatch, server)
     parser = argparse.ArgumentParser(prog="smtpconsole")
     add_run_arguments(parser.add_subparsers(dest="command"))
     code = run_from_args(parser.parse_args(["run", str(path), "--ca-file", str(server.ca_file)]))
@@ -124,24 +143,24 @@ def test_failed_auth_left_out_and_replays_green(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = start_smtp_server()
-    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
-    session = asyncio.run(session_with_failed_auth(connect, server.user, server.password))
-    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    connect = connect_options(server)
+    path = run_and_record(
+        session_with_failed_auth(connect, server.user, server.password), tmp_path / "recorded.yaml"
+    )
 
     steps = yaml.safe_load(path.read_text())["steps"]
     assert [step.get("expect") for step in steps] == [235, 250]
     assert "auth" in steps[0]
     assert "535" not in path.read_text()
 
-    monkeypatch.setenv("SMTP_USERNAME", server.user)
-    monkeypatch.setenv("SMTP_PASSWORD", server.password)
-    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    export_login(monkeypatch, server)
+    code = replay(path, connect)
     assert code == ExitCode.OK, capsys.readouterr().err
 
 
 def test_only_failed_auth_is_nothing_to_record(start_smtp_server: Any, tmp_path: Path) -> None:
     server = start_smtp_server()
-    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
+    connect = connect_options(server)
 
     async def failed_only() -> Session:
         session = Session(connect)
@@ -172,9 +191,8 @@ def test_reconnect_records_last_connection_only(
     start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
-    session = asyncio.run(session_across_reconnect(connect))
-    path = record_scenario(session.transcript, tmp_path / "recorded.yaml")
+    connect = connect_options(server)
+    path = run_and_record(session_across_reconnect(connect), tmp_path / "recorded.yaml")
 
     text = path.read_text()
     assert yaml.safe_load(text)["steps"] == [{"send": "NOOP", "expect": 250}]
@@ -182,7 +200,7 @@ def test_reconnect_records_last_connection_only(
     assert any("only the last connection is recorded" in line for line in header)
     assert any("2 steps of 1 earlier connection left out" in line for line in header)
 
-    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    code = replay(path, connect)
     assert code == ExitCode.OK, capsys.readouterr().err
 
 
@@ -274,11 +292,10 @@ def test_dollar_signs_replay_as_typed(
     start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    connect = ConnectOptions(server.host, server.port, tls=TlsOptions(ca_file=str(server.ca_file)))
-    session = asyncio.run(dollar_session(connect, server.password))
-    path = record_scenario(session.transcript, tmp_path / "dollars.yaml")
+    connect = connect_options(server)
+    path = run_and_record(dollar_session(connect, server.password), tmp_path / "dollars.yaml")
 
-    code = run_scenario(str(path), ConsoleOptions(connect=connect), json_output=False)
+    code = replay(path, connect)
 
     assert code == ExitCode.OK, capsys.readouterr().err
     assert server.messages[1].content == server.messages[0].content

@@ -26,6 +26,19 @@ def write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
+def run_captured(
+    path: str,
+    options: ConsoleOptions | None,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    json_output: bool = False,
+) -> tuple[int, str, str]:
+    """Run the scenario at ``path``; return the exit code and what it wrote to stdout and stderr."""
+    code = run_scenario(path, options, json_output=json_output)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 DELIVERY = """
 steps:
   - auth: {mechanism: PLAIN, username: alice, password_env: TEST_SMTP_PASSWORD}
@@ -48,8 +61,7 @@ def test_scenario_passes_and_delivers(
     start_smtp_server: Any, tmp_path: Path, password: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(write(tmp_path, DELIVERY), options_for(server), capsys)
     assert code == ExitCode.OK, err
     assert len(server.messages) == 1
     assert b"Subject: Scenario test" in server.messages[0].content
@@ -63,8 +75,9 @@ def test_json_output_is_one_event_per_line(
     start_smtp_server: Any, tmp_path: Path, password: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = start_smtp_server()
-    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=True)
-    out, _ = capsys.readouterr()
+    code, out, _ = run_captured(
+        write(tmp_path, DELIVERY), options_for(server), capsys, json_output=True
+    )
     assert code == ExitCode.OK
     events = [json.loads(line) for line in out.splitlines()]
     assert events[0]["type"] == "Connecting"
@@ -77,8 +90,7 @@ def test_unexpected_code_fails_with_expectation_code(
 ) -> None:
     server = start_smtp_server()
     path = write(tmp_path, "steps:\n  - send: NOOP\n  - send: VRFY bob\n    expect: 250\n")
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.EXPECTATION == 8
     assert f"{path}: step 2 (send): expected 250, got 252" in err
     assert "exit code 8 (expectation)" in err
@@ -92,8 +104,7 @@ def test_rejected_recipient_exits_with_envelope_code(
         tmp_path,
         "steps:\n  - mail: a@example.com\n  - rcpt: nobody@example.com\n  - data: {body: x}\n",
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.ENVELOPE
     assert "step 2 (rcpt): expected 2xx, got 550 5.1.1 No such user" in err
     assert server.messages == []
@@ -105,8 +116,7 @@ def test_untrusted_certificate_exits_with_tls_code(
     server = start_smtp_server()
     # No CA file: the system store does not trust the test CA.
     options = ConsoleOptions(connect=ConnectOptions(server.host, server.port))
-    code = run_scenario(write(tmp_path, "steps:\n  - send: NOOP\n"), options, json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(write(tmp_path, "steps:\n  - send: NOOP\n"), options, capsys)
     assert code == ExitCode.TLS
     assert "!! TLS failed" in out
     assert "exit code 4 (tls)" in err
@@ -117,8 +127,7 @@ def test_starttls_step_without_offer_exits_with_tls_code(
 ) -> None:
     server = start_smtp_server(starttls=False)
     path = write(tmp_path, "manual: true\nsteps:\n  - ehlo:\n  - starttls:\n")
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.TLS
     assert "step 2 (starttls): expected 220, got" in err
 
@@ -131,8 +140,7 @@ def test_wrong_password_exits_with_auth_code(
 ) -> None:
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
     server = start_smtp_server()
-    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(write(tmp_path, DELIVERY), options_for(server), capsys)
     assert code == ExitCode.AUTH
     assert "step 1 (auth): expected 235, got 535" in err
     assert server.messages == []
@@ -146,8 +154,7 @@ def test_missing_password_variable_is_usage_error(
 ) -> None:
     monkeypatch.delenv("TEST_SMTP_PASSWORD", raising=False)
     server = start_smtp_server()
-    code = run_scenario(write(tmp_path, DELIVERY), options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(write(tmp_path, DELIVERY), options_for(server), capsys)
     assert code == ExitCode.USAGE
     assert "TEST_SMTP_PASSWORD is not set" in err
 
@@ -164,8 +171,7 @@ def test_invalid_scenario_exits_with_usage_before_connecting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, "steps:\n  - rcpt:\n")
-    code = run_scenario(path, None, json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, None, capsys)
     assert code == ExitCode.USAGE
     assert f"{path}: step 1 (rcpt): field 'rcpt'" in err
 
@@ -179,8 +185,7 @@ def test_quit_after_stops_before_data(
         "quit-after: rcpt\nsteps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n"
         "  - data: {body: x}\n",
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    out, _ = capsys.readouterr()
+    code, out, _ = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.OK
     assert "C: DATA" not in out
     assert "C: QUIT" in out
@@ -211,8 +216,7 @@ def test_scenario_needs_checked_before_connecting(
 ) -> None:
     monkeypatch.delenv("SMTPC_UNSET_VAR", raising=False)
     server = start_smtp_server()
-    code = run_scenario(write(tmp_path, text), options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(write(tmp_path, text), options_for(server), capsys)
     assert code == ExitCode.USAGE
     assert out == ""
     assert expected in err
@@ -228,8 +232,7 @@ def test_scenario_ending_inside_data_fails(
         "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - send: DATA\n"
         '  - send: "Subject: x"\n',
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.DATA == 7
     assert f"{path}: step 4 (send): the message is not finished" in err
     assert "no line containing only '.'" in err
@@ -243,8 +246,7 @@ def test_rejected_data_names_354(
 ) -> None:
     server = start_smtp_server()
     path = write(tmp_path, "steps:\n  - mail: a@example.com\n  - data: {body: x}\n")
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.DATA
     assert "step 2 (data): expected 354, got 503" in err
 
@@ -258,8 +260,7 @@ def test_quit_after_auth_without_auth_step_stops(
         "quit-after: auth\nsteps:\n  - send: NOOP\n  - mail: a@example.com\n"
         "  - rcpt: b@example.com\n  - data: {body: x}\n",
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.OK, err
     assert "C: NOOP" in out
     assert "C: MAIL" not in out
@@ -272,8 +273,7 @@ def test_quit_after_never_reached_is_noted(
 ) -> None:
     server = start_smtp_server()
     path = write(tmp_path, "quit-after: mail\nsteps:\n  - send: NOOP\n")
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.OK
     assert "note: quit-after mail: no step completed that stage, so every step ran" in err
 
@@ -291,8 +291,7 @@ def test_raw_8bit_message_gets_body_param(
         tmp_path,
         f"steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - data: {message}\n",
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    code, out, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.OK, err
     size = len(LATIN1_MESSAGE.replace(b"\n", b"\r\n"))
     assert f"C: MAIL FROM:<a@example.com> SIZE={size} BODY=8BITMIME" in out
@@ -309,8 +308,7 @@ def test_raw_8bit_message_warns_without_8bitmime(
         "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n"
         '  - data: {raw: "Subject: caf\\u00e9\\n\\nbody"}\n',
     )
-    run_scenario(path, options_for(server), json_output=False)
-    out, err = capsys.readouterr()
+    _, out, err = run_captured(path, options_for(server), capsys)
     assert "C: MAIL FROM:<a@example.com> SIZE=" in out
     assert "BODY=8BITMIME" not in out
     assert "step 3 (data): warning: the message contains 8-bit data but the server does not " in err
@@ -325,8 +323,7 @@ def test_expect_on_message_line_is_noted(
         "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - send: DATA\n"
         '  - send: "Subject: x"\n    expect: 250\n  - send: "."\n',
     )
-    code = run_scenario(path, options_for(server), json_output=False)
-    _, err = capsys.readouterr()
+    code, _, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.OK, err
     assert "step 4 (send): note: 'expect' is not checked, because a message line" in err
     assert len(server.messages) == 1

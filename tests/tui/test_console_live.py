@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Button, Input, OptionList, Select
 
-from smtpconsole.tui.app import create_app
+from smtpconsole.tui.app import SmtpConsoleApp, create_app
 from smtpconsole.tui.screens.challenge import ChallengeScreen
 from smtpconsole.tui.screens.composer import ComposerScreen
 from smtpconsole.tui.widgets.command_builder import CommandBuilder
@@ -25,17 +25,10 @@ from tests.tui.tui_helpers import (
     wait_for,
     wait_for_form,
     wait_for_pane,
+    wait_until_ready,
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def _wait_ready(pilot: Any, app: Any, *, tls: bool = True) -> None:
-    """Wait until the automatic greeting (and STARTTLS) is done and the builder is filled."""
-    await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
-    if tls:
-        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
-    await pilot.pause(0.1)
 
 
 async def _choose(pilot: Any, app: Any, verb: str) -> CommandBuilder:
@@ -70,7 +63,7 @@ async def test_typed_rcpt_reaches_server_verbatim(start_smtp_server: Any) -> Non
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "RCPT TO:<x@example.com>", keys=True)
         await wait_for_pane(pilot, app, "S: 503")
         assert "C: RCPT TO:<x@example.com>" in pane_lines(app)
@@ -81,7 +74,7 @@ async def test_typed_line_keeps_case_and_spaces(start_smtp_server: Any) -> None:
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "noop  Mixed Case ")
         await wait_for_pane(pilot, app, "C: noop  Mixed Case ")
         await wait_for(pilot, lambda: b"noop  Mixed Case \r\n" in server.received, "the NOOP")
@@ -91,7 +84,7 @@ async def test_starttls_connect_upgrades_in_view(start_smtp_server: Any) -> None
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         text = pane_text(app)
         security = status_of(app).security
     assert "C: STARTTLS" in text
@@ -138,7 +131,7 @@ async def test_builder_auth_plain_masks_token(start_smtp_server: Any) -> None:
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     token = base64.b64encode(f"\0{server.user}\0{server.password}".encode()).decode()
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         builder = await _choose(pilot, app, "AUTH")
         builder.query_one("#mechanism", Select).value = "PLAIN"
         builder.query_one("#username", Input).value = server.user
@@ -161,7 +154,7 @@ async def test_typed_auth_login_answers_challenges(start_smtp_server: Any) -> No
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "AUTH LOGIN")
         await wait_for(pilot, lambda: isinstance(app.screen, ChallengeScreen), "the 334 dialog")
         assert "User Name" in str(app.screen.query_one("#challenge").render())
@@ -187,7 +180,7 @@ async def test_composer_delivers_leading_dot_line(start_smtp_server: Any) -> Non
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen), "the composer")
         composer = app.screen
@@ -213,7 +206,7 @@ async def test_data_mode_marks_input_and_advises(start_smtp_server: Any) -> None
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         for line in ("MAIL FROM:<alice@example.com>", "RCPT TO:<bob@example.com>", "DATA"):
             await type_line(pilot, line)
         await wait_for_pane(pilot, app, "S: 354")
@@ -242,7 +235,7 @@ async def test_export_holds_no_secret(
     monkeypatch.setattr("smtpconsole.tui.export.export_path", lambda host: export_file)
     token = base64.b64encode(f"\0{server.user}\0{server.password}".encode()).decode()
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         builder = await _choose(pilot, app, "AUTH")
         builder.query_one("#mechanism", Select).value = "PLAIN"
         builder.query_one("#username", Input).value = server.user
@@ -273,7 +266,7 @@ async def test_server_gone_shows_closed(start_smtp_server: Any) -> None:
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "QUIT")
         await wait_for_pane(pilot, app, "S: 221")
         await wait_for_pane(pilot, app, "connection closed")
@@ -307,25 +300,25 @@ async def test_unverified_certificate_continue_insecure(start_smtp_server: Any) 
         assert any("continuing WITHOUT certificate verification" in line for line in lines)
 
 
-def _with_profile_secret(options: Any, user: str) -> Any:
+def _app_with_profile_secret(server: Any, monkeypatch: pytest.MonkeyPatch) -> SmtpConsoleApp:
+    """Build the app with the server's user and its password read from $TUI_TEST_PASSWORD."""
     from dataclasses import replace
 
     from smtpconsole.options import AuthOptions
 
-    return replace(options, auth=AuthOptions(username=user, password_env="TUI_TEST_PASSWORD"))
+    monkeypatch.setenv("TUI_TEST_PASSWORD", server.password)
+    options = console_options(server.port, ca_file=server.ca_file)
+    auth = AuthOptions(username=server.user, password_env="TUI_TEST_PASSWORD")
+    return create_app(replace(options, auth=auth))
 
 
 async def test_builder_auth_uses_profile_secret(
     start_smtp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = start_smtp_server()
-    monkeypatch.setenv("TUI_TEST_PASSWORD", server.password)
-    options = _with_profile_secret(
-        console_options(server.port, ca_file=server.ca_file), server.user
-    )
-    app = create_app(options)
+    app = _app_with_profile_secret(server, monkeypatch)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         builder = await _choose(pilot, app, "AUTH")
         builder.query_one("#mechanism", Select).value = "PLAIN"
         await pilot.pause(0.1)
@@ -339,13 +332,9 @@ async def test_typed_auth_answered_from_profile(
     start_smtp_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = start_smtp_server()
-    monkeypatch.setenv("TUI_TEST_PASSWORD", server.password)
-    options = _with_profile_secret(
-        console_options(server.port, ca_file=server.ca_file), server.user
-    )
-    app = create_app(options)
+    app = _app_with_profile_secret(server, monkeypatch)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "AUTH LOGIN")
         for _ in range(2):
             await wait_for(

@@ -19,19 +19,13 @@ from tests.tui.tui_helpers import (
     TERMINAL_SIZE,
     console_options,
     pane_lines,
-    status_of,
     type_line,
     wait_for,
     wait_for_pane,
+    wait_until_ready,
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def _wait_ready(pilot: Any, app: SmtpConsoleApp) -> None:
-    await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
-    await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
-    await pilot.pause(0.1)
 
 
 def _exports(pattern: str) -> list[Path]:
@@ -53,7 +47,7 @@ async def test_ctrl_r_saves_scenario_that_replays(start_smtp_server: Any) -> Non
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "NOOP")
         await wait_for_pane(pilot, app, "S: 250")
         await pilot.press("ctrl+r")
@@ -75,7 +69,7 @@ async def test_save_scenario_before_command_writes_nothing(start_smtp_server: An
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE, notifications=True) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await pilot.press("ctrl+r")
         await wait_for(
             pilot,
@@ -89,7 +83,7 @@ async def test_palette_saves_scenario(start_smtp_server: Any) -> None:
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "RSET")
         await wait_for_pane(pilot, app, "S: 250")
         await pilot.press("ctrl+p")
@@ -106,7 +100,7 @@ async def test_repeated_saves_keep_every_file(start_smtp_server: Any) -> None:
     server = start_smtp_server()
     app = create_app(console_options(server.port, ca_file=server.ca_file))
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        await _wait_ready(pilot, app)
+        await wait_until_ready(pilot, app)
         await type_line(pilot, "NOOP")
         await wait_for_pane(pilot, app, "S: 250")
         await pilot.press("ctrl+r", "ctrl+r", "f9", "f9")

@@ -74,6 +74,14 @@ async def wait_for(
         await pilot.pause(0.02)
 
 
+async def wait_until_ready(pilot: Pilot[Any], app: SmtpConsoleApp, *, tls: bool = True) -> None:
+    """Wait until the automatic greeting (and STARTTLS) is done and the builder is filled."""
+    await wait_for(pilot, lambda: status_of(app).phase == "READY", "phase READY")
+    if tls:
+        await wait_for(pilot, lambda: "verified" in status_of(app).security, "TLS in the status")
+    await pilot.pause(0.1)
+
+
 async def wait_for_pane(pilot: Pilot[Any], app: SmtpConsoleApp, text: str) -> None:
     """Wait until a pane line contains ``text``."""
     await wait_for(
