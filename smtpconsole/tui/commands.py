@@ -58,6 +58,11 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
         "Save this connection as a profile; the password only as its source",
         "app.save_profile",
     ),
+    PaletteCommand(
+        "view: toggle guided commands",
+        "Show or hide the guided commands, lesson and mailbox beside the pane",
+        "toggle_side_panel",
+    ),
     PaletteCommand("help: keys", "Every key of the console", "app.show_keys"),
     PaletteCommand(
         "practice: choose lesson",

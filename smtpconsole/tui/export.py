@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def export_path(host: str, now: float | None = None) -> Path:
-    """Create a new, empty export file ``smtpconsole-HOST-YYYYMMDD-HHMMSS.txt``; return its path.
+    """Create a new, empty export file ``smtpconsole-HOST-YYYYMMDD-HHMMSSZ.txt`` (UTC); return its path.
 
     The file goes in the exports folder, created (mode 0700) when missing, or in the current folder
     when that fails. An existing file is never replaced: a second export in the same second gets

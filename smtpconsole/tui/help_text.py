@@ -11,6 +11,8 @@ problems (`!!`), with advice and explanations inline. Secrets are shown as `****
 - **Up/Down** move the line cursor; the explanation panel follows a selected reply.
 - **End** follows the newest line again. **c** copies the line under the cursor.
 - **F2** shows timestamps and reply latency. **Ctrl+F** searches.
+- **Ctrl+G** shows or hides the guided commands (with the lesson and the mailbox) beside the
+  pane. Under 100 columns they start hidden, so the pane takes the whole width.
 - **F9** exports the transcript as text. **Ctrl+R** saves the commands of the current
   connection as a scenario file that `smtpconsole run` replays.
 """
@@ -25,6 +27,7 @@ INPUT_HELP = """\
   only `.` ends the message. A body line starting with `.` must be sent as `..`.
 - Typed `STARTTLS` answered by `220` starts TLS on the same connection.
 - Typed `AUTH` answered by `334` offers to answer the challenge (F6).
+- **Ctrl+G** shows or hides the guided commands, which start hidden under 100 columns.
 - **Ctrl+R** saves the commands of the current connection as a scenario file that
   `smtpconsole run` replays; the pane shows the replay command.
 """
@@ -36,6 +39,7 @@ The commands that make sense now, the usual next step marked with a star. Pick o
 fields and check the **exact line** before it goes; **Enter** in a field or **Send** sends it
 through the same session as typed lines. AUTH builds the token from user and password through
 the SASL mechanism and masks it. **Compose message** opens the composer (MAIL, RCPT, DATA).
+**Ctrl+G** hides this column (and shows it again), giving the protocol pane the whole width.
 """
 
 SEARCH_HELP = """\

@@ -56,6 +56,14 @@ MAIN_SCREEN_BINDINGS: list[BindingType] = [
         "Write a message and send it with MAIL, RCPT and DATA",
     ),
     _binding(
+        "ctrl+g",
+        "toggle_side_panel",
+        "Guided",
+        "view.side_panel",
+        "Show or hide the guided commands, with the lesson and mailbox, beside the pane",
+        show=False,
+    ),
+    _binding(
         "f5",
         "reconnect",
         "Reconnect",

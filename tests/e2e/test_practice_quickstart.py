@@ -69,9 +69,31 @@ def wait_status(terminal: TmuxTerminal, *parts: str) -> str:
     """Wait until the status bar shows every one of ``parts`` as a field, like ``authenticated``."""
     return wait_screen(
         terminal,
-        lambda screen: all(f"│ {part} │" in screen for part in parts),
+        # A field starts the bar's line or follows a "│"; so "authenticated" is not matched by
+        # "not authenticated".
+        lambda screen: all(
+            re.search(rf"(?:^|│) {re.escape(part)} │", screen, re.MULTILINE) for part in parts
+        ),
         f"status fields {parts}",
     )
+
+
+def panel_text(screen: str, title: str) -> str:
+    """Return the text inside the bordered panel titled ``title``, its wrapped lines joined.
+
+    The panel's column range comes from its top border, so text of panels beside it is left out.
+    """
+    lines = screen.splitlines()
+    top = next(index for index, line in enumerate(lines) if f"─ {title} " in line)
+    left = lines[top].rfind("╭", 0, lines[top].index(title))
+    right = lines[top].index("╮", left)
+    inside: list[str] = []
+    for line in lines[top + 1 :]:
+        part = line[left : right + 1]
+        if part.startswith("╰"):
+            break
+        inside.append(part.strip("│ "))
+    return " ".join(" ".join(inside).split())
 
 
 def type_message_line(terminal: TmuxTerminal, line: str) -> None:
@@ -130,9 +152,9 @@ def test_quick_start_sends_message(practice_terminal: TmuxTerminal) -> None:
         type_message_line(terminal, line)
 
     screen = wait_screen(terminal, lambda s: "1 accepted" in s, "the message in the mailbox")
-    # The panel wraps the summary line, so its parts are checked one by one.
-    assert f"{SENDER} -> {RECIPIENT}," in screen
-    assert f"subject '{SUBJECT}'" in screen
+    mailbox = panel_text(screen, "Practice mailbox")
+    assert f"{SENDER} -> {RECIPIENT}," in mailbox, screen
+    assert f"subject '{SUBJECT}'" in mailbox, screen
     wait_screen(
         terminal, lambda s: ACCEPTED_REPLY.search(s) is not None, "250 Ok in the Last reply panel"
     )

@@ -2,6 +2,9 @@
 
 The screen renders what the session reports and forwards what the user asks for to the
 ``SessionController``. It contains no protocol rules of its own.
+
+Under ``NARROW_WIDTH_CELLS`` columns the side column (lesson, guided commands, mailbox) starts
+hidden, so the protocol pane takes the whole width. Ctrl+G shows or hides it at any width.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
@@ -47,12 +52,33 @@ if TYPE_CHECKING:
 
 RECONNECT_HINT = "-- press F5 (session: reconnect) to connect again"
 
+NARROW_WIDTH_CELLS = 100
+"""Terminal width, in cells, below which the side column starts hidden."""
+
+SHORT_HEIGHT_CELLS = 30
+"""Terminal height, in cells, below which the panels under the pane get fewer lines."""
+
+SIDE_PANEL_HINT = "Ctrl+G: guided commands"
+
 
 class MainScreen(Screen[None]):
     """The console screen. Its keys are defined in ``tui.keys``."""
 
     BINDINGS: ClassVar[list[BindingType]] = MAIN_SCREEN_BINDINGS
     AUTO_FOCUS = "#raw-input"
+    # The breakpoint classes only set widths and line counts in smtpconsole.tcss. Whether the
+    # side column shows is decided in Python, because a Ctrl+G choice overrides the width.
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [
+        (0, "-narrow"),
+        (NARROW_WIDTH_CELLS, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [
+        (0, "-short"),
+        (SHORT_HEIGHT_CELLS, "-tall"),
+    ]
+
+    side_panel_choice: var[bool | None] = var[bool | None](None)
+    """True or False once the user showed or hid the side column; None follows the width."""
 
     def __init__(
         self,
@@ -84,13 +110,15 @@ class MainScreen(Screen[None]):
             username=options.auth.username,
             mechanism=options.auth.mechanism,
         )
+        lesson_panel = LessonPanel.for_practice(self.practice, id="lesson")
         yield Header(icon="✉")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield ProtocolPane(id="pane")
                 yield ExplanationPanel(id="explanation")
+                if lesson_panel is not None:
+                    yield Static("", id="lesson-brief")
             with Vertical(id="right"):
-                lesson_panel = LessonPanel.for_practice(self.practice, id="lesson")
                 if lesson_panel is not None:
                     yield lesson_panel
                 yield CommandBuilder(defaults, id="builder")
@@ -112,6 +140,53 @@ class MainScreen(Screen[None]):
         else:
             self.controller = SessionController(self.app, self, self.options, factory)
         self._watch_practice_mailbox()
+        for brief in self.query("#lesson-brief"):
+            brief.border_title = "Lesson"
+            brief.border_subtitle = "Ctrl+G: every step"
+        self._show_side_panel(self.side_panel_visible)
+
+    # Side column
+
+    @property
+    def side_panel_visible(self) -> bool:
+        """Whether the side column shows: the user's choice, else whether the screen is wide."""
+        if self.side_panel_choice is not None:
+            return self.side_panel_choice
+        return self.size.width >= NARROW_WIDTH_CELLS
+
+    def on_resize(self, event: Resize) -> None:
+        self._show_side_panel(self.side_panel_visible)
+
+    def watch_side_panel_choice(self) -> None:
+        self._show_side_panel(self.side_panel_visible)
+
+    def _show_side_panel(self, visible: bool) -> None:
+        columns = self.query("#right")
+        if not columns:
+            return
+        right = columns.first()
+        if not visible and self.focused is not None and right in self.focused.ancestors:
+            self.query_one(RawInput).focus()
+        right.display = visible
+        self.query_one(ProtocolPane).border_subtitle = "" if visible else SIDE_PANEL_HINT
+        for brief in self.query("#lesson-brief"):
+            brief.display = not visible
+        self._update_lesson_brief()
+
+    def action_toggle_side_panel(self) -> None:
+        visible = not self.side_panel_visible
+        self.side_panel_choice = visible
+        if visible:
+            # Keyboard users land in the list of suggested commands.
+            for suggestions in self.query("#suggestions"):
+                suggestions.focus()
+
+    def _update_lesson_brief(self) -> None:
+        briefs = self.query("#lesson-brief")
+        lessons = self.query(LessonPanel)
+        if not briefs or not lessons or not briefs.first().display:
+            return
+        briefs.first(Static).update(lessons.first().brief())
 
     # Session start
 
@@ -152,6 +227,7 @@ class MainScreen(Screen[None]):
         self._show_last_reply()
         for panel in self.query(LessonPanel):
             panel.observe(message.events)
+        self._update_lesson_brief()
 
     def _note_event(self, event: Event) -> None:
         from smtpconsole import transcript

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
@@ -22,11 +23,12 @@ if TYPE_CHECKING:
 LESSON_HELP = """\
 ## Lesson
 
-The steps of the practice lesson: `✔` done, `–` skipped (optional), `▶` the current step, with
-its full instruction. Below them, the lesson's feedback on your last commands: why a step
-worked, or what a mistake means. Type the commands in the raw input or use the guided commands.
+The steps of the practice lesson: `✔` done, `–` skipped (optional), `▶` the current step.
+Below them, the lesson's feedback on your last commands: why a step worked, or what a mistake
+means. Type the commands in the raw input or use the guided commands.
 
 - **F12** (or the palette's `practice: choose lesson`) picks another lesson.
+- **Ctrl+G** shows or hides this column; under 100 columns it starts hidden.
 """
 
 MARK_DONE = "✔"
@@ -42,7 +44,7 @@ class LessonPanel(Static):
     DEFAULT_CSS: ClassVar[str] = """
     LessonPanel {
         height: auto;
-        max-height: 20;
+        max-height: 50vh;
         border: round $warning;
         border-title-color: $text-warning;
         padding: 0 1;
@@ -125,20 +127,35 @@ class LessonPanel(Static):
         self.update(Group(*self._step_lines(), Text(""), *login, *self._feedback_lines()))
 
     def _step_lines(self) -> list[RenderableType]:
-        lines: list[RenderableType] = []
+        # A grid keeps the marks and numbers in their own column, so a long instruction wraps
+        # under its own start instead of being cut on a narrow panel. "fold" breaks a word
+        # longer than the line, such as an address in a command.
+        grid = Table.grid(padding=(0, 1, 0, 0))
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column(ratio=1, overflow="fold")
         steps = self.progress.lesson.steps
         for index, (step, mark) in enumerate(zip(steps, self.step_marks(), strict=True)):
-            line = Text(f"{mark or ' '} {index + 1}. {step.instruction}", style=_STEP_STYLES[mark])
-            if mark != MARK_CURRENT:
-                # Only the current step is shown whole; the others take one line each.
-                line.no_wrap = True
-                line.overflow = "ellipsis"
-            lines.append(line)
-        return lines
+            style = _STEP_STYLES[mark]
+            grid.add_row(
+                Text(f"{mark or ' '} {index + 1}.", style=style),
+                Text(step.instruction, style=style),
+            )
+        return [grid]
 
     def _feedback_lines(self) -> list[RenderableType]:
         style = "green" if self.progress.done else ""
         return [Text(message, style=style) for message in self.feedback]
+
+    def brief(self) -> Text:
+        """Return the current step with its number, or the outro once the lesson is done."""
+        progress = self.progress
+        step = progress.current_step
+        if step is None:
+            return Text(f"Lesson done. {progress.lesson.outro}", style="green")
+        total = len(progress.lesson.steps)
+        brief = Text(f"{MARK_CURRENT} {progress.index + 1} of {total}. ", style="bold")
+        brief.append(step.instruction)
+        return brief
 
     def step_marks(self) -> list[str]:
         """Return one mark per step: ``✔`` done, ``–`` skipped, ``▶`` current, ``""`` to do."""

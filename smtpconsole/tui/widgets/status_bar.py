@@ -1,4 +1,8 @@
-"""The status bar: target, security, authentication, phase and time since the last reply."""
+"""The status bar: phase, security, authentication, time since the last reply and the target.
+
+The fields are in order of importance. When the bar is too narrow for all of them, it drops or
+shortens the least important ones first, so the phase, TLS and AUTH state stay visible.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ class SessionStatus:
     """``host:port`` of the server."""
     security: str = "not connected"
     """``plain``, or the TLS version and cipher with the verification result."""
+    security_brief: str = ""
+    """``security`` without the cipher, for a narrow bar, or empty without TLS."""
     insecure: bool = False
     """True once the user chose to continue without certificate verification."""
     verified: bool | None = None
@@ -43,6 +49,7 @@ def describe_session(session: Session, target: str) -> SessionStatus:
     """Build the status of ``session`` from its TLS details, dialogue phase and timers."""
     info = session.tls_info
     insecure = bool(session.insecure)
+    security_brief = ""
     if info is None:
         security = "plain"
     else:
@@ -50,6 +57,7 @@ def describe_session(session: Session, target: str) -> SessionStatus:
         if insecure:
             check = "NOT VERIFIED (insecure)"
         security = f"{info.version} {info.cipher} {check}"
+        security_brief = f"{info.version} {check}"
     dialogue = session.dialogue
     # A dialogue keeps its AUTH result after the server closes, but a new connection starts
     # unauthenticated, so the status shows the result only while connected.
@@ -58,6 +66,7 @@ def describe_session(session: Session, target: str) -> SessionStatus:
     return SessionStatus(
         target=target,
         security=security,
+        security_brief=security_brief,
         insecure=insecure,
         verified=None if info is None else bool(info.verified) and not insecure,
         auth="authenticated" if authenticated else "not authenticated",
@@ -72,6 +81,73 @@ def _describe_keepalive(seconds: float | None) -> str:
     if seconds is None:
         return "off"
     return f"every {seconds:g} s idle"
+
+
+StatusField = list[tuple[str, str]]
+"""One status field as (text, Rich style) pieces."""
+
+FIELD_SEPARATOR = " │ "
+
+STATUS_REDUCTIONS = (
+    "drop target",
+    "drop idle keepalive",
+    "drop cipher",
+    "drop last reply",
+    "drop keepalive",
+    "shorten auth",
+)
+"""Steps applied in order, one more each time the fields do not fit the bar's width.
+
+The target goes first because the header shows it too. The keepalive goes early while it is off,
+because "off" is the default. Phase, TLS and AUTH state are only ever shortened.
+"""
+
+
+def status_fields(
+    status: SessionStatus, since_last_reply: str, reductions: int = 0
+) -> list[StatusField]:
+    """Build the status fields in display order, with the first ``reductions`` steps applied.
+
+    Args:
+        status: the session state to show.
+        since_last_reply: the time since the last reply, as the bar words it.
+        reductions: how many steps of ``STATUS_REDUCTIONS`` to apply.
+    """
+    applied = set(STATUS_REDUCTIONS[:reductions])
+    security_style = "bold"
+    if status.insecure or status.verified is False:
+        security_style = "bold reverse red"
+    elif status.verified:
+        security_style = "bold green"
+    security = status.security if status.connected else "not connected"
+    if "drop cipher" in applied and status.connected and status.security_brief:
+        security = status.security_brief
+    authenticated = status.auth == "authenticated"
+    auth = status.auth
+    if "shorten auth" in applied:
+        auth = "AUTH ok" if authenticated else "no AUTH"
+
+    fields: list[StatusField] = [
+        [(status.phase, "bold")],
+        [(security, security_style)],
+        [(auth, "green" if authenticated else "")],
+    ]
+    if "drop last reply" not in applied:
+        fields.append([("last reply ", "dim"), (since_last_reply, "")])
+    keepalive_dropped = "drop keepalive" in applied or (
+        "drop idle keepalive" in applied and status.keepalive is None
+    )
+    if not keepalive_dropped:
+        fields.append([("NOOP ", "dim"), (_describe_keepalive(status.keepalive), "")])
+    if "drop target" not in applied:
+        fields.append([(status.target, "bold")])
+    return fields
+
+
+def fields_width(fields: list[StatusField]) -> int:
+    """Return the cells the fields take with their separators and a space at each end."""
+    text = FIELD_SEPARATOR.join("".join(piece for piece, _ in field) for field in fields)
+    return Text(f" {text} ").cell_len
 
 
 class StatusBar(Widget):
@@ -102,23 +178,17 @@ class StatusBar(Widget):
         return f"{max(0, int(self._clock() - self.status.last_reply_at))} s ago"
 
     def render(self) -> Text:
-        status = self.status
-        security_style = "bold"
-        if status.insecure or status.verified is False:
-            security_style = "bold reverse red"
-        elif status.verified:
-            security_style = "bold green"
-        parts: list[tuple[str, str]] = [
-            (f" {status.target} ", "bold"),
-            ("│ ", "dim"),
-            (status.security if status.connected else "not connected", security_style),
-            (" │ ", "dim"),
-            (status.auth, "green" if status.auth == "authenticated" else ""),
-            (" │ ", "dim"),
-            (status.phase, "bold"),
-            (" │ last reply ", "dim"),
-            (self.since_last_reply(), ""),
-            (" │ NOOP ", "dim"),
-            (_describe_keepalive(status.keepalive), ""),
-        ]
+        since = self.since_last_reply()
+        width = self.size.width
+        fields = status_fields(self.status, since)
+        for reductions in range(1, len(STATUS_REDUCTIONS) + 1):
+            if fields_width(fields) <= width:
+                break
+            fields = status_fields(self.status, since, reductions)
+        parts: list[tuple[str, str]] = [(" ", "")]
+        for index, field in enumerate(fields):
+            if index:
+                parts.append((FIELD_SEPARATOR, "dim"))
+            parts.extend(field)
+        # Narrower than even the shortest fields: the ellipsis shows that the line is cut.
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
