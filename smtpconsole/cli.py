@@ -232,12 +232,16 @@ def _parse_subcommand(parser: argparse.ArgumentParser, arguments: list[str]) -> 
 
 def _run_practice(args: argparse.Namespace) -> int:
     from smtpconsole.practice import cli as practice_cli
+    from smtpconsole.practice.server import delete_files_on_signals
 
     if args.serve_only:
         return practice_cli.serve_only_from_args(args)
     if not args.line:
         _require_terminal()
     server = practice_cli.start_from_args(args)
+    # A closed terminal sends SIGHUP, which would otherwise end the process before the
+    # `finally` below deletes the certificate folder.
+    restore_signals = delete_files_on_signals(server)
     try:
         options = practice_cli.console_options(server, args)
         if args.line:
@@ -250,6 +254,7 @@ def _run_practice(args: argparse.Namespace) -> int:
         return run_tui(options, practice=server, choose_lesson=choose_lesson)
     finally:
         server.stop()
+        restore_signals()
 
 
 def _print_error(error: SmtpConsoleError) -> None:

@@ -60,7 +60,8 @@ def create_export_file(
 ) -> Path:
     """Create a new empty file for an export, mode 0600, and return its path.
 
-    The name is ``PREFIX-YYYYMMDD-HHMMSS`` plus ``suffix`` in local time. When that file exists,
+    The name is ``PREFIX-YYYYMMDD-HHMMSSZ`` plus ``suffix``, in UTC as the ``Z`` marks, which is
+    the time zone of the transcript's line times. When that file exists,
     for example after two exports in the same second, ``-2``, ``-3`` and so on are added before
     the suffix. Each name is created with ``O_EXCL``, so an existing file is never overwritten,
     even by another process choosing the same name at the same moment.
@@ -76,7 +77,7 @@ def create_export_file(
     """
     if folder is None:
         folder = exports_dir(create=True)
-    stem = f"{prefix}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    stem = f"{prefix}-{time.strftime('%Y%m%d-%H%M%SZ', time.gmtime(now))}"
     for number in range(1, MAX_EXPORT_NAME_ATTEMPTS + 1):
         name = f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}"
         path = folder / name

@@ -4,13 +4,23 @@ Each line the user or the builder sent becomes a step, with an ``expect`` for th
 reply. Lines the session sent by itself on connect are left out, because the replay connects
 the same way (the scenario's ``manual`` key records which). An AUTH exchange becomes one ``auth`` step
 whose user name and password are references (``${SMTP_USERNAME}``, ``${SMTP_PASSWORD}``), so no
-secret is written. A message sent after 354 becomes a ``data`` step with the text inline, and the
-BDAT commands of one transaction with their chunk octets become one ``bdat`` step.
+secret is written. It gets no ``expect``, because the auth step's own check makes a failed login
+on replay exit with code 5 (auth), where an expectation would give code 8. A message sent after
+354 becomes a ``data`` step with the text inline, and the BDAT commands of one transaction with
+their chunk octets become one ``bdat`` step.
 
-Two parts of a session are left out, because a replay could not repeat them. A failed AUTH attempt
-is dropped: the replay takes the credentials from the environment, so the same references would
-fail where they should succeed. Steps of connections before the last one are dropped too, because
-a replay makes one connection, and the file's header comment says how many were left out.
+Some parts of a session are left out, because a replay could not repeat them:
+
+- A failed AUTH attempt: the replay takes the credentials from the environment, so the same
+  references would fail where they should succeed.
+- A secret line outside an AUTH exchange, such as a base64 password typed after AUTH got 503,
+  and its reply.
+- A BDAT transaction whose ``BDAT ... LAST`` chunk was not sent in full, and a DATA message
+  without its final ``.``: the server delivered neither, and a replay would deliver them.
+- Steps of connections before the last one, because a replay makes one connection.
+
+The file's header comment and the lines printed after a save name the unfinished BDAT and DATA
+messages and the earlier connections that were left out.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from smtpconsole.errors import SmtpConsoleError
 from smtpconsole.options import AuthOptions, TlsOptions
@@ -35,6 +45,10 @@ USERNAME_VARIABLE = "SMTP_USERNAME"
 PASSWORD_VARIABLE = "SMTP_PASSWORD"
 USERNAME_REFERENCE = "${" + USERNAME_VARIABLE + "}"
 PASSWORD_REFERENCE = "${" + PASSWORD_VARIABLE + "}"
+
+PRACTICE_PASSWORD_VARIABLE: Final = "SMTPCONSOLE_PRACTICE_PASSWORD"
+"""Environment variable through which ``smtpconsole practice`` passes the practice password to
+its console. It exists only in that process, so a replay command never refers to it."""
 
 # A POSIX shell variable name, safe to write as "$NAME" in a suggested command.
 _SHELL_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -58,10 +72,18 @@ class _Recorder:
     """The ``bdat`` step of the transaction being recorded, until a line other than BDAT."""
     bdat_octets: bytearray = field(default_factory=bytearray)
     bdat_sizes: list[int] = field(default_factory=list)
+    bdat_last: bool = False
+    """True once the transaction's ``BDAT ... LAST`` line was sent."""
+    bdat_octets_left: int = 0
+    """Octets the last BDAT line announced that were not sent yet."""
     connections: int = 0
     left_out_connections: int = 0
     """Earlier connections whose steps were dropped, because a replay makes one connection."""
     left_out_steps: int = 0
+    left_out_bdat: int = 0
+    """BDAT transactions of the last connection dropped because their LAST chunk was not sent."""
+    unfinished_data_lines: int | None = None
+    """Message lines of a DATA that never got its final ``.``; None when every DATA ended."""
 
     def add(self, event: Event) -> None:
         if isinstance(event, Connecting):
@@ -83,6 +105,7 @@ class _Recorder:
         self.in_auth = False
         self.saw_auto = False
         self.bdat = None
+        self.left_out_bdat = 0
         self.header = {"target": _target(event.host, event.port), "security": event.security}
 
     def _line_sent(self, event: LineSent) -> None:
@@ -97,13 +120,19 @@ class _Recorder:
             self._message_line(event.raw)
             return
         text = event.raw.decode("utf-8", errors="replace").removesuffix("\r\n")
-        if self.in_auth or (event.secret and verb_of(text) != "AUTH"):
+        if self.in_auth:
+            # A response to a 334 challenge: the auth step replays the whole exchange.
             self.awaiting.append(self.steps[-1] if self.steps else None)
+            return
+        if event.secret and verb_of(text) != "AUTH":
+            # A secret outside an AUTH exchange, such as a base64 password typed after AUTH got
+            # 503. Neither the line nor its reply belongs to a step.
+            self.awaiting.append(None)
             return
         if verb_of(text) == "BDAT":
             self._bdat_line(text)
             return
-        self.bdat = None
+        self._end_bdat()
         step = self._step_for(text)
         self.steps.append(step)
         self.awaiting.append(step)
@@ -125,22 +154,41 @@ class _Recorder:
 
     def _bdat_line(self, text: str) -> None:
         words = text.split()
+        if self.bdat is not None and self.bdat_last:
+            # A BDAT after the LAST chunk starts the next transaction.
+            self._end_bdat()
         if self.bdat is None:
             self.bdat = {"bdat": {"raw": ""}}
             self.bdat_octets.clear()
             self.bdat_sizes.clear()
+            self.bdat_last = False
             self.steps.append(self.bdat)
+        self.bdat_octets_left = 0
         if len(words) >= 2 and words[1].isdigit():
             self.bdat_sizes.append(int(words[1]))
+            self.bdat_octets_left = int(words[1])
+        if len(words) >= 3 and words[2].upper() == "LAST":
+            self.bdat_last = True
         # Each chunk gets its own reply; the step expects the code of the last one.
         self.awaiting.append(self.bdat)
         if len(self.bdat_sizes) > 1:
             self.bdat["bdat"]["chunk_size"] = self.bdat_sizes[0]
 
+    def _end_bdat(self) -> None:
+        """End the BDAT transaction; drop its step unless the LAST chunk was sent in full."""
+        step, self.bdat = self.bdat, None
+        if step is None:
+            return
+        if not self.bdat_last or self.bdat_octets_left > 0:
+            # The server delivered nothing, so a replay must not deliver the message either.
+            self._remove_step(step)
+            self.left_out_bdat += 1
+
     def _chunk_octets(self, raw: bytes) -> None:
         if self.bdat is None:
             return
         self.bdat_octets += raw
+        self.bdat_octets_left -= len(raw)
         # The replay converts line ends to CRLF and adds none of DATA's dot-stuffing.
         text = self.bdat_octets.decode("utf-8", errors="replace").replace("\r\n", "\n")
         self.bdat["bdat"]["raw"] = _literal(text)
@@ -167,9 +215,7 @@ class _Recorder:
             if code == 334:
                 return
             self.in_auth = False
-            if 200 <= code < 300:
-                step["expect"] = code
-            else:
+            if not 200 <= code < 300:
                 # Every auth step replays with the same credentials from the environment, so an
                 # attempt that failed here would succeed on replay and break its expectation.
                 self._remove_step(step)
@@ -186,6 +232,12 @@ class _Recorder:
             if candidate is step:
                 del self.steps[index]
                 return
+
+    def finish(self) -> None:
+        """End the last connection's open BDAT transaction or DATA message after the last event."""
+        self._end_bdat()
+        if self.message is not None:
+            self.unfinished_data_lines = len(self.message)
 
     def scenario(self) -> dict[str, Any]:
         document: dict[str, Any] = dict(self.header)
@@ -218,6 +270,10 @@ class Recording:
     left_out_connections: int
     """Earlier connections that had steps; a replay makes one connection, so they are dropped."""
     left_out_steps: int
+    left_out_bdat: int = 0
+    """BDAT transactions whose ``BDAT ... LAST`` chunk was not sent in full."""
+    unfinished_data_lines: int | None = None
+    """Lines of the DATA message still open at the end (no final ``.``); None when there is none."""
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -234,11 +290,14 @@ def record_events(events: Iterable[Event]) -> Recording:
     recorder = _Recorder()
     for event in events:
         recorder.add(event)
+    recorder.finish()
     return Recording(
         recorder.scenario(),
         recorder.connections,
         recorder.left_out_connections,
         recorder.left_out_steps,
+        recorder.left_out_bdat,
+        recorder.unfinished_data_lines,
     )
 
 
@@ -258,6 +317,11 @@ class ReplaySettings:
     username: str | None = None
     password_env: str | None = None
     """Environment variable the session read the password from (``--password-env``)."""
+
+    @property
+    def practice(self) -> bool:
+        """True when the session ran in ``smtpconsole practice``, against its own server."""
+        return self.password_env == PRACTICE_PASSWORD_VARIABLE
 
     @classmethod
     def of_session(cls, session: Session, auth: AuthOptions) -> ReplaySettings:
@@ -303,7 +367,7 @@ class ReplaySettings:
             assignments.append(f"{USERNAME_VARIABLE}={shlex.quote(self.username)}")
         else:
             unset.append(USERNAME_VARIABLE)
-        if self.password_env and _SHELL_VARIABLE.fullmatch(self.password_env):
+        if self.password_env and _SHELL_VARIABLE.fullmatch(self.password_env) and not self.practice:
             assignments.append(f'{PASSWORD_VARIABLE}="${self.password_env}"')
         else:
             unset.append(PASSWORD_VARIABLE)
@@ -336,27 +400,61 @@ class SavedScenario:
             f"replay it with: {self.replay_command}",
         ]
         _, unset = self.settings.environment(self.recording)
-        if unset:
+        if self.settings.practice:
+            lines += _practice_notes(self.recording)
+        elif unset:
             lines.append(
                 f"set {' and '.join(unset)} in the environment before replaying: "
                 "the auth step reads the credentials from there"
             )
-        left_out = _left_out_text(self.recording)
-        if left_out:
-            lines.append(left_out)
+        lines += _left_out_notes(self.recording)
         return lines
 
 
-def _left_out_text(recording: Recording) -> str | None:
+def _practice_notes(recording: Recording) -> list[str]:
+    """Return how to replay a practice session, whose password, port and CA file are new at each
+    start of the practice server."""
+    notes = [
+        "the practice server makes a new password, port and certificate each time it starts, "
+        "so the command works only while this practice server runs; to replay against another "
+        "one, give its address as TARGET (smtpconsole run FILE 127.0.0.1:PORT) and its CA file "
+        "path to --ca-file, as 'smtpconsole practice --serve-only' prints them"
+    ]
+    if recording.has_auth:
+        notes.insert(
+            0,
+            f"set {PASSWORD_VARIABLE} to the practice password before replaying: the lesson "
+            "panel of a lesson with AUTH shows it, and 'smtpconsole practice --serve-only' "
+            "prints it at start",
+        )
+    return notes
+
+
+def _left_out_notes(recording: Recording) -> list[str]:
+    """Return a sentence for each part of the session that the recording leaves out."""
+    notes: list[str] = []
     connections = recording.left_out_connections
-    if not connections:
-        return None
-    steps = recording.left_out_steps
-    return (
-        f"only the last connection is recorded, because a replay makes one connection: "
-        f"{steps} step{'s' if steps != 1 else ''} of {connections} earlier "
-        f"connection{'s' if connections != 1 else ''} left out"
-    )
+    if connections:
+        steps = recording.left_out_steps
+        notes.append(
+            f"only the last connection is recorded, because a replay makes one connection: "
+            f"{steps} step{'s' if steps != 1 else ''} of {connections} earlier "
+            f"connection{'s' if connections != 1 else ''} left out"
+        )
+    transactions = recording.left_out_bdat
+    if transactions:
+        notes.append(
+            f"{transactions} BDAT transaction{'s' if transactions != 1 else ''} left out, "
+            "because no BDAT ... LAST chunk was sent in full, so the server delivered no message"
+        )
+    lines = recording.unfinished_data_lines
+    if lines is not None:
+        notes.append(
+            f"the unfinished DATA message ({lines} line{'s' if lines != 1 else ''} after 354, "
+            "no final '.') left out together with its DATA command, because the server "
+            "delivered no message"
+        )
+    return notes
 
 
 def _check_not_empty(recording: Recording) -> None:
@@ -382,9 +480,9 @@ def _scenario_text(recording: Recording, settings: ReplaySettings) -> bytes:
             f"# The auth steps read {USERNAME_VARIABLE} and {PASSWORD_VARIABLE} from the "
             "environment; set them before replaying."
         )
-    left_out = _left_out_text(recording)
-    if left_out:
-        header.append(f"# Note: {left_out}.")
+    if settings.practice:
+        header += [f"# Practice: {note}." for note in _practice_notes(recording)]
+    header += [f"# Note: {note}." for note in _left_out_notes(recording)]
     body = yaml.safe_dump(recording.document, sort_keys=False, allow_unicode=True, width=100)
     return ("\n".join(header) + "\n" + body).encode("utf-8")
 
@@ -412,7 +510,7 @@ def record_scenario(
 def save_scenario(
     transcript: Iterable[Event], settings: ReplaySettings, *, folder: Path | None = None
 ) -> SavedScenario:
-    """Write the session as a new ``scenario-YYYYMMDD-HHMMSS.yaml`` in the exports folder.
+    """Write the session as a new ``scenario-YYYYMMDD-HHMMSSZ.yaml`` (UTC) in the exports folder.
 
     Both front ends save through here. An existing file is never replaced: a second save in the
     same second gets a numbered name (see ``locations.create_export_file``).

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from smtpconsole.composer import compose
 from smtpconsole.errors import SmtpConsoleError, UsageError
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol.addresses import bare_address, check_envelope_address, reason
@@ -66,7 +67,7 @@ def send(options: ConsoleOptions, request: SendRequest) -> int:
     """Send one message and return the exit code (``script.ExitCode``)."""
     try:
         scenario = build_send_scenario(options, request)
-    except SmtpConsoleError as exc:
+    except (SmtpConsoleError, LocalProtocolError) as exc:
         return report_error(exc)
     return run_steps(
         scenario,
@@ -82,10 +83,14 @@ def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenar
     """Return the steps of a send: auth when a user name is set, then mail, rcpt and data.
 
     ``--from`` and ``--to`` may carry a display name (``Name <addr@domain>``): the headers keep it
-    and the envelope gets the bare address.
+    and the envelope gets the bare address. The message is built once here, without the server's
+    capabilities, so that every address and header is checked before connecting; the runner
+    builds it again after EHLO.
 
     Raises:
         UsageError: no recipient, an invalid address or header, or a file that cannot be read.
+        LocalProtocolError: the message builder rejects an address or header of the message.
+        ScriptError: an attachment cannot be read.
     """
     if not request.to + request.cc + request.bcc:
         raise UsageError(
@@ -105,12 +110,15 @@ def build_send_scenario(options: ConsoleOptions, request: SendRequest) -> Scenar
     check_files(request)
     for name, value in request.headers:
         check_header(name, value)
+    message = _message_spec(request)
+    if not message.is_raw:
+        compose(message, sender, recipients, options, capabilities=None)
     steps: list[Step] = []
     if options.auth.username:
         steps.append(Step(len(steps) + 1, "auth", AuthSpec()))
     steps.append(Step(len(steps) + 1, "mail", sender))
     steps.append(Step(len(steps) + 1, "rcpt", recipients))
-    steps.append(Step(len(steps) + 1, "data", _message_spec(request)))
+    steps.append(Step(len(steps) + 1, "data", message))
     return Scenario(path=SCENARIO_NAME, steps=tuple(steps), quit_after=request.quit_after)
 
 

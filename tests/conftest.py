@@ -193,7 +193,7 @@ def postfix() -> PostfixPeer:
     if not env_path.exists():
         if os.environ.get("CI"):
             pytest.fail(f"Postfix peer not running: {env_path} is missing; .ci/run starts it")
-        pytest.skip(f"Postfix peer not running ({env_path} missing); run postfix-up")
+        pytest.skip(f"Postfix peer not running ({env_path} missing); .ci/run starts it")
     values = _read_peer_env(env_path)
     return PostfixPeer(
         host=values["SMTP_PEER_HOST"],

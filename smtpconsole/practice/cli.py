@@ -13,10 +13,12 @@ from smtpconsole.practice.lesson_types import Lesson
 from smtpconsole.practice.lessons import LessonProgress, get_lesson, lesson_names, rules_for
 from smtpconsole.practice.rules import IDLE_TIMEOUT_SECONDS
 from smtpconsole.practice.server import PracticeServer, serve_only
+from smtpconsole.recording import PRACTICE_PASSWORD_VARIABLE
 from smtpconsole.transcript import Event
 
-PASSWORD_ENV: Final = "SMTPCONSOLE_PRACTICE_PASSWORD"
-"""Environment variable of this process that contains the practice password for the console."""
+PASSWORD_ENV: Final = PRACTICE_PASSWORD_VARIABLE
+"""Environment variable of this process that contains the practice password for the console.
+Recordings know it by this name and print practice hints in place of a reference to it."""
 
 CHOOSE_LESSON: Final = ""
 """Value of ``--lesson`` given without a name: the console opens the lesson picker at start."""

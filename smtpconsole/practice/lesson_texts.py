@@ -279,12 +279,13 @@ DOT_STUFFING: Final = Lesson(
             "Type the headers (`From: sender@example.com`, `Subject: Dots`), an empty line, and "
             "then the body line `..hidden`, with two dots.",
             data_line(lambda line: line.startswith(b"..")),
-            "You doubled the dot. The server removes one, so the message holds `.hidden`.",
+            "You doubled the dot. The server removes one, so the message holds `{received}`.",
         ),
         Step(
             "End the message with a line holding only `.`.",
             replied(END_OF_DATA, 250),
-            "Accepted. Open the message in the mailbox: the line reads `.hidden`.",
+            "Accepted. Open the message in the mailbox: the server removed one leading dot from "
+            "each line that had one, so those lines read {dot_lines}.",
         ),
     ),
     mistakes=(

@@ -26,6 +26,8 @@ class Observation:
     ``data``: ``.`` on the line that ends the message."""
     line: bytes = b""
     """For ``sent`` and ``data``: the line without CRLF."""
+    message: tuple[bytes, ...] = ()
+    """For ``data`` and ``reply``: the message lines sent since the last DATA command, as typed."""
     reply: Reply | None = None
     dialogue: Dialogue | None = field(default=None, compare=False)
     """The lesson's dialogue after this event."""
@@ -34,6 +36,26 @@ class Observation:
     def text(self) -> str:
         """The line, decoded for display."""
         return decode_text(self.line)
+
+    def fields(self) -> dict[str, str]:
+        """Return the values a lesson text may name, for ``str.format``.
+
+        ``line`` is the line as typed and ``received`` the line as the server keeps it, with one
+        leading dot removed (RFC 5321 section 4.5.2). ``dot_lines`` lists each message line that
+        started with a dot, as the server keeps it. ``code`` and ``text`` are from the reply.
+        """
+        dot_lines = [_unstuffed(line) for line in self.message if line.startswith(b".")]
+        return {
+            "line": self.text,
+            "received": _unstuffed(self.line),
+            "dot_lines": " and ".join(f"`{line}`" for line in dot_lines) or "none",
+            "code": str(self.reply.code) if self.reply else "",
+            "text": self.reply.text if self.reply else "",
+        }
+
+
+def _unstuffed(line: bytes) -> str:
+    return decode_text(line[1:] if line.startswith(b".") else line)
 
 
 Predicate = Callable[[Observation], bool]
@@ -46,14 +68,19 @@ class Step:
     instruction: str
     done: Predicate
     success: str = ""
-    """Explanation of what just happened, shown when the step is done."""
+    """Explanation of what just happened, shown when the step is done. It may name the fields of
+    ``Observation.fields``, such as ``{received}``."""
     optional: bool = False
     """When True, doing the next step instead also moves on."""
+
+    def render(self, observation: Observation) -> str:
+        """Return ``success`` with the fields of the observation that completed the step."""
+        return self.success.format(**observation.fields())
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A common mistake and its explanation; ``{line}``, ``{code}`` and ``{text}`` are filled."""
+    """A common mistake and its explanation, which may name the fields of ``Observation.fields``."""
 
     when: Predicate
     explanation: str
@@ -61,12 +88,7 @@ class Mistake:
     """Indices of the steps during which it applies; any step when empty."""
 
     def render(self, observation: Observation) -> str:
-        reply = observation.reply
-        return self.explanation.format(
-            line=observation.text,
-            code=reply.code if reply else "",
-            text=reply.text if reply else "",
-        )
+        return self.explanation.format(**observation.fields())
 
 
 @dataclass(frozen=True)

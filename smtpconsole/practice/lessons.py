@@ -82,6 +82,8 @@ class LessonProgress:
         self.index = 0
         """Index of the current step in ``lesson.steps``; ``len(steps)`` once done."""
         self.dialogue = Dialogue()
+        self._message: list[bytes] = []
+        """Message lines sent since the last DATA command."""
 
     @property
     def done(self) -> bool:
@@ -131,9 +133,14 @@ class LessonProgress:
         if in_data:
             kind: Literal["data", "sent"] = "data"
             verb = END_OF_DATA if sent.ends_data else ""
+            if not sent.ends_data:
+                self._message.append(line)
         else:
             kind, verb = "sent", sent.verb
-        return Observation(kind, verb=verb, line=line, dialogue=self.dialogue)
+            if verb == "DATA":
+                self._message = []
+        message = tuple(self._message)
+        return Observation(kind, verb=verb, line=line, message=message, dialogue=self.dialogue)
 
     def _reply_received(self, reply: Reply) -> Observation:
         dialogue = self.dialogue
@@ -144,7 +151,8 @@ class LessonProgress:
         else:
             verb = ""
         dialogue.reply_received(reply)
-        return Observation("reply", verb=verb, reply=reply, dialogue=dialogue)
+        message = tuple(self._message)
+        return Observation("reply", verb=verb, message=message, reply=reply, dialogue=dialogue)
 
     # --- Steps and mistakes ---------------------------------------------------------------------
 
@@ -153,19 +161,19 @@ class LessonProgress:
         if step is None:
             return []
         if step.done(observation):
-            return self._advance(step, 1)
+            return self._advance(step, 1, observation)
         following = self._step_after(self.index)
         if step.optional and following is not None and following.done(observation):
-            return self._advance(following, 2)
+            return self._advance(following, 2, observation)
         return self._mistakes(observation)
 
     def _step_after(self, index: int) -> Step | None:
         steps = self.lesson.steps
         return steps[index + 1] if index + 1 < len(steps) else None
 
-    def _advance(self, step: Step, count: int) -> list[str]:
+    def _advance(self, step: Step, count: int, observation: Observation) -> list[str]:
         self.index += count
-        messages = [f"Done: {step.success}"] if step.success else ["Done."]
+        messages = [f"Done: {step.render(observation)}"] if step.success else ["Done."]
         messages.append(self._instruction())
         return messages
 

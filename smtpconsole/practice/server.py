@@ -245,6 +245,14 @@ class PracticeServer:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
+    def delete_files(self) -> None:
+        """Delete the certificate folder without stopping the server.
+
+        A signal handler calls this just before the process ends. It takes no lock, because the
+        interrupted code may hold one.
+        """
+        self._remove_folder()
+
     def __enter__(self) -> PracticeServer:
         self.start()
         return self
@@ -406,6 +414,36 @@ def serve_only(
     output.write_lines(f"Practice server stopped; {len(server.mailbox)} message(s) accepted.")
     output.detach_broken_stdout()
     return 0
+
+
+def delete_files_on_signals(server: PracticeServer) -> Callable[[], None]:
+    """Make SIGHUP and SIGTERM delete the server's certificate folder before they end the process.
+
+    The handler then ends the process as the signal's default action does. The console front
+    ends run the server in this process, and neither Textual nor prompt_toolkit handles these
+    signals, so a closed terminal (SIGHUP) would otherwise leave the certificate folder behind.
+
+    Returns:
+        A function that restores the previous handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        server.delete_files()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signals = [signal.SIGTERM]
+    if hasattr(signal, "SIGHUP"):
+        signals.append(signal.SIGHUP)
+    previous = {sig: signal.signal(sig, handle) for sig in signals}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:

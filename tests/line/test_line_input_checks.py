@@ -44,6 +44,12 @@ __all__ = ["pipe"]
         (b"From: a b c\nTo: b@example.com\n", "invalid From header 'a b c': contains a space"),
         (b"From: a@example.com\nTo: b@x.com c@y.com\n", "invalid To header 'b@x.com c@y.com'"),
         (b"From: a@example.com\nTo: b@x.com\nCc: Cy <c y>\n", "invalid Cc header 'Cy <c y>'"),
+        (
+            b"From: a@example.com\nTo: tester@mail.test, <broken@@x>\n",
+            "invalid To address '<broken@@x>'",
+        ),
+        (b"From: a@example.com\nTo: b@x.com\nCc: c@@y.com\n", "invalid Cc address 'c@@y.com'"),
+        (b"From: <a@@example.com>\nTo: b@x.com\n", "invalid From address '<a@@example.com>'"),
     ],
 )
 def test_envelope_rejects_invalid_header_address(headers: bytes, message: str) -> None:
@@ -81,6 +87,27 @@ async def test_compose_invalid_from_sends_nothing(
     assert "invalid From header 'a b c'" in error
     assert error.endswith("; nothing sent")
     assert b"MAIL" not in server.received
+
+
+async def test_compose_header_address_checked_as_send(
+    start_smtp_server: Any,
+    pipe: PipeInput,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = "From: a@example.com\\nTo: tester@mail.test, <broken@@x>\\n\\nbody\\n"
+    use_editor(monkeypatch, write_editor(tmp_path, message))
+    server = start_smtp_server()
+    console, lines = make_console(server, pipe, tmp_path)
+    task = await run_console(console, pipe)
+    pipe.send_text(F3)
+    await wait_for(lambda: any(line.startswith("!! compose:") for line in lines))
+    assert await quit_console(task, pipe) == 0
+    error = next(line for line in lines if line.startswith("!! compose:"))
+    assert "invalid To address '<broken@@x>'" in error
+    assert error.endswith("; nothing sent")
+    assert b"MAIL" not in server.received
+    assert b"broken" not in server.received
 
 
 async def test_compose_without_recipient_names_headers(

@@ -170,3 +170,29 @@ async def test_record_after_unverified_choice_adds_insecure(
     [path] = exported(exports, "scenario-*.yaml")
     assert path.read_text().splitlines()[0].endswith("THIS_FILE --insecure")
     assert await asyncio.to_thread(replay_printed_command, lines, monkeypatch) == ExitCode.OK
+
+
+async def test_record_in_unfinished_data_says_left_out(
+    start_smtp_server: Any, pipe: PipeInput, tmp_path: Path, exports: Path
+) -> None:
+    server = start_smtp_server()
+    console, lines = make_console(server, pipe, tmp_path)
+    task = await run_console(console, pipe)
+    pipe.send_text("MAIL FROM:<a@example.com>\rRCPT TO:<b@example.com>\rDATA\r")
+    await wait_for(lambda: 354 in replies(console))
+    pipe.send_text("Subject: unfinished\r")
+    await wait_for(lambda: console.session.dialogue.in_data)
+    await asyncio.sleep(0.1)
+    pipe.send_text(F7)
+    await wait_for(lambda: any("scenario written to" in line for line in lines))
+    pipe.send_text(".\r")
+    await wait_for(lambda: replies(console).count(250) >= 5)
+    assert await quit_console(task, pipe) == 0
+
+    note = "the unfinished DATA message (1 line after 354, no final '.') left out"
+    assert any(line.startswith(f"-- {note}") for line in lines), lines
+    [path] = exported(exports, "scenario-*.yaml")
+    text = path.read_text()
+    assert f"# Note: {note}" in text
+    assert "Subject: unfinished" not in text
+    assert yaml.safe_load(text)["steps"][-1] == {"send": "RCPT TO:<b@example.com>", "expect": 250}

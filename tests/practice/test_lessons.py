@@ -215,6 +215,22 @@ def test_dot_stuffing_single_dot_explained() -> None:
     assert progress.observe(sent("..hidden"))[0].startswith("Done: You doubled the dot")
 
 
+def test_dot_stuffing_texts_name_lines_sent() -> None:
+    progress = LessonProgress(get_lesson("dot-stuffing"))
+    feed(progress, [GREETING, sent("EHLO x"), EHLO_OK, *transaction()[:6], sent("Subject: Dots")])
+    progress.observe(sent(".hidden"))
+
+    [done, _] = progress.observe(sent("..shown"))
+    messages = feed(progress, [sent("."), reply("250 Ok 1")])
+
+    assert (
+        done == "Done: You doubled the dot. The server removes one, so the message holds `.shown`."
+    )
+    assert progress.done
+    assert messages[0].startswith("Done: Accepted.")
+    assert messages[0].endswith("so those lines read `hidden` and `.shown`.")
+
+
 def test_dot_stuffing_payload_event_split_into_lines() -> None:
     progress = LessonProgress(get_lesson("dot-stuffing"))
     events = transaction()[:6]

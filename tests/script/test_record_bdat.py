@@ -10,10 +10,16 @@ import pytest
 import yaml
 
 from smtpconsole.options import ConnectOptions, ConsoleOptions
-from smtpconsole.recording import record_scenario, scenario_from_events
+from smtpconsole.protocol.replies import Reply
+from smtpconsole.recording import (
+    ReplaySettings,
+    record_scenario,
+    save_scenario,
+    scenario_from_events,
+)
 from smtpconsole.script import ExitCode, run_scenario
 from smtpconsole.session import Session
-from smtpconsole.transcript import LineSent
+from smtpconsole.transcript import Connecting, Event, LineSent, ReplyReceived
 from tests.session.chunking_server import (
     open_envelope,
     start_chunking_server_fixture,  # noqa: F401
@@ -96,3 +102,69 @@ async def test_chunks_sent_by_the_session_record_chunk_size(
         "expect": 250,
     }
     assert steps[3] == {"send": "NOOP", "expect": 250}
+
+
+def reply(code: int) -> ReplyReceived:
+    return ReplyReceived(Reply(code, ("text",), f"{code} text\r\n".encode()))
+
+
+ENVELOPE: list[Event] = [
+    Connecting("127.0.0.1", 2525, "plain"),
+    LineSent(b"MAIL FROM:<a@example.com>\r\n", "typed"),
+    reply(250),
+    LineSent(b"RCPT TO:<b@example.com>\r\n", "typed"),
+    reply(250),
+]
+
+
+def test_bdat_without_last_left_out_and_noted(tmp_path: Path) -> None:
+    # The typed line overruns the 5 announced octets; the server reads the rest as a command.
+    events = [
+        *ENVELOPE,
+        LineSent(b"BDAT 5\r\n", "typed"),
+        LineSent(b"hello world\r\n", "typed", chunk=True),
+        reply(250),
+        reply(500),
+    ]
+
+    saved = save_scenario(events, ReplaySettings(), folder=tmp_path)
+
+    text = saved.path.read_text()
+    steps = yaml.safe_load(text)["steps"]
+    assert [step["send"] for step in steps] == [
+        "MAIL FROM:<a@example.com>",
+        "RCPT TO:<b@example.com>",
+    ]
+    note = "1 BDAT transaction left out, because no BDAT ... LAST chunk was sent in full"
+    assert any(line.startswith(f"# Note: {note}") for line in text.splitlines())
+    assert any(line.startswith(note) for line in saved.describe())
+
+
+def test_bdat_last_cut_short_left_out() -> None:
+    events = [
+        *ENVELOPE,
+        LineSent(b"BDAT 100 LAST\r\n", "typed"),
+        LineSent(b"only ten\r\n", "typed", chunk=True),
+    ]
+
+    recording_steps = scenario_from_events(events)["steps"]
+
+    assert all("bdat" not in step for step in recording_steps)
+
+
+def test_bdat_after_last_starts_next_step() -> None:
+    events = [
+        *ENVELOPE,
+        LineSent(b"BDAT 3 LAST\r\n", "typed"),
+        LineSent(b"a\r\n", "typed", chunk=True),
+        reply(250),
+        LineSent(b"BDAT 3\r\n", "typed"),
+        LineSent(b"b\r\n", "typed", chunk=True),
+        reply(503),
+        LineSent(b"NOOP\r\n", "typed"),
+        reply(250),
+    ]
+
+    steps = scenario_from_events(events)["steps"]
+
+    assert steps[2:] == [{"bdat": {"raw": "a\n"}, "expect": 250}, {"send": "NOOP", "expect": 250}]

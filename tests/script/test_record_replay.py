@@ -81,7 +81,6 @@ def test_recorded_session_replays_green(
             "username": "${SMTP_USERNAME}",
             "password": "${SMTP_PASSWORD}",
         },
-        "expect": 235,
     }
     assert {"send": "RCPT TO:<bob@example.com>", "expect": 250} in document["steps"]
     assert document["manual"] is False
@@ -93,6 +92,24 @@ def test_recorded_session_replays_green(
     assert len(server.messages) == 2
     assert server.messages[1].content == server.messages[0].content
     assert b"\r\n.dot line\r\n" in server.messages[1].content
+
+
+def test_recorded_auth_fails_replay_with_auth_code(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server = start_smtp_server()
+    connect = connect_options(server)
+    path = run_and_record(typed_session(connect, server.password), tmp_path / "recorded.yaml")
+
+    monkeypatch.setenv("SMTP_USERNAME", server.user)
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    code = replay(path, connect)
+
+    assert code == ExitCode.AUTH, capsys.readouterr().err
+    assert len(server.messages) == 1
 
 
 def test_recorded_implicit_tls_replays_from_file(
@@ -149,7 +166,7 @@ def test_failed_auth_left_out_and_replays_green(
     )
 
     steps = yaml.safe_load(path.read_text())["steps"]
-    assert [step.get("expect") for step in steps] == [235, 250]
+    assert [step.get("expect") for step in steps] == [None, 250]
     assert "auth" in steps[0]
     assert "535" not in path.read_text()
 
@@ -265,6 +282,7 @@ def test_create_export_file_never_overwrites(tmp_path: Path) -> None:
 
     now = 1_700_000_000.0
     first = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
+    assert first.name == "transcript-20231114-221320Z.txt"
     first.write_text("kept")
     second = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
     third = create_export_file("transcript", ".txt", folder=tmp_path, now=now)
@@ -300,3 +318,82 @@ def test_dollar_signs_replay_as_typed(
     assert code == ExitCode.OK, capsys.readouterr().err
     assert server.messages[1].content == server.messages[0].content
     assert b"${HOME} and $$ stay as typed" in server.messages[1].content
+
+
+def reply(code: int) -> ReplyReceived:
+    return ReplyReceived(Reply(code, ("text",), f"{code} text\r\n".encode()))
+
+
+def test_secret_line_outside_auth_left_out(tmp_path: Path) -> None:
+    # AUTH before EHLO gets 503, so the base64 password typed next is a command that gets 500.
+    token = plain_token("alice", "hunter2")
+    events: list[Event] = [
+        Connecting("127.0.0.1", 2525, "plain"),
+        LineSent(b"NOOP\r\n", "typed"),
+        reply(250),
+        LineSent(b"AUTH PLAIN\r\n", "typed"),
+        reply(503),
+        LineSent(token.encode() + b"\r\n", "typed", secret=True),
+        reply(500),
+        LineSent(b"RSET\r\n", "typed"),
+        reply(250),
+    ]
+
+    path = record_scenario(events, tmp_path / "recorded.yaml")
+
+    text = path.read_text()
+    assert token not in text
+    assert yaml.safe_load(text)["steps"] == [
+        {"send": "NOOP", "expect": 250},
+        {"send": "RSET", "expect": 250},
+    ]
+
+
+def test_unfinished_data_left_out_and_noted(tmp_path: Path) -> None:
+    events: list[Event] = [
+        Connecting("127.0.0.1", 2525, "plain"),
+        LineSent(b"MAIL FROM:<a@example.com>\r\n", "typed"),
+        reply(250),
+        LineSent(b"RCPT TO:<b@example.com>\r\n", "typed"),
+        reply(250),
+        LineSent(b"DATA\r\n", "typed"),
+        reply(354),
+        LineSent(b"Subject: never ended\r\n", "typed"),
+        LineSent(b"\r\n", "typed"),
+    ]
+
+    saved = save_scenario(events, ReplaySettings(), folder=tmp_path)
+
+    text = saved.path.read_text()
+    assert [list(step) for step in yaml.safe_load(text)["steps"]] == [
+        ["send", "expect"],
+        ["send", "expect"],
+    ]
+    assert "never ended" not in text
+    note = "the unfinished DATA message (2 lines after 354, no final '.') left out"
+    assert any(line.startswith(f"# Note: {note}") for line in text.splitlines())
+    assert any(line.startswith(note) for line in saved.describe())
+
+
+def test_practice_replay_prints_practice_hints(tmp_path: Path) -> None:
+    from smtpconsole.recording import PRACTICE_PASSWORD_VARIABLE
+
+    events: list[Event] = [
+        Connecting("127.0.0.1", 2525, "starttls"),
+        LineSent(b"AUTH PLAIN ********\r\n", "typed", secret=True),
+        reply(235),
+    ]
+    settings = ReplaySettings(username="practice-user", password_env=PRACTICE_PASSWORD_VARIABLE)
+
+    saved = save_scenario(events, settings, folder=tmp_path)
+
+    assert PRACTICE_PASSWORD_VARIABLE not in saved.replay_command
+    assert saved.replay_command.startswith("SMTP_USERNAME=practice-user smtpconsole run ")
+    lines = saved.describe()
+    assert lines[2].startswith("set SMTP_PASSWORD to the practice password before replaying")
+    assert "lesson panel" in lines[2]
+    assert "new password, port and certificate each time it starts" in lines[3]
+    assert "--ca-file" in lines[3]
+    text = saved.path.read_text()
+    assert PRACTICE_PASSWORD_VARIABLE not in text
+    assert sum(line.startswith("# Practice: ") for line in text.splitlines()) == 2

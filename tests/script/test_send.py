@@ -157,3 +157,38 @@ def test_quit_after_auth_without_user(
     assert "C: QUIT" in out
     assert "note: --quit-after auth, but no auth stage ran (give --user to authenticate)" in err
     assert server.messages == []
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "message"),
+    [
+        ({"to": ("broken@@x",)}, "invalid To address 'broken@@x'"),
+        ({"to": ("b@example.com",), "cc": ("<c@@y.example>",)}, "invalid Cc address"),
+        ({"mail_from": "a@@example.com"}, "invalid From address"),
+    ],
+)
+def test_send_checks_message_before_connecting(
+    request_fields: dict[str, Any], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing listens on port 1, so any attempt to connect would fail with exit code 3.
+    options = ConsoleOptions(connect=ConnectOptions("127.0.0.1", 1, security="plain"))
+    fields = {"mail_from": "a@example.com", "to": ("b@example.com",), **request_fields}
+    code = send(options, SendRequest(**fields))
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err
+    assert message in err
+    assert "connecting" not in out
+
+
+def test_send_empty_password_variable_is_missing_password(
+    start_smtp_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_smtp_server()
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "")
+    request = SendRequest("a@example.com", ("b@example.com",))
+    code = send(options_for(server, user=server.user), request)
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err
+    assert "environment variable TEST_SMTP_PASSWORD is empty" in err
+    assert "AUTH" not in out
+    assert server.messages == []
