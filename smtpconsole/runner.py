@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Final
@@ -20,7 +19,6 @@ from smtpconsole.composer import compose
 from smtpconsole.errors import CredentialError, ScriptError, SmtpConsoleError
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol import commands
-from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.replies import Reply
 from smtpconsole.scenario import (
     STAGES,
@@ -110,6 +108,8 @@ class Runner:
         self._recipients: list[str] = []
         self._messages: dict[int, BuiltMessage] = {}
         self._payload_written = False
+        self._deferred: list[Step] = []
+        """Send steps with an ``expect`` whose reply had not come yet, checked when it comes."""
 
     @property
     def session(self) -> Session:
@@ -186,17 +186,33 @@ class Runner:
                 else "set 'username' in the step, --user, or the profile's auth.username"
             )
             raise CredentialError(f"{self._where(step)}: no user name for AUTH", hint)
-        if spec.password is not None:
-            return
-        if spec.password_env is not None:
-            if os.environ.get(spec.password_env) is None:
-                raise CredentialError(
-                    f"{self._where(step)}: environment variable {spec.password_env} is not set",
-                    f"export {spec.password_env}=... before the run",
-                )
+        if self._step_password(step, spec) is not None:
             return
         if self._secret is None:
             self._secret = self._resolve_secret(step)
+
+    def _step_password(self, step: Step, spec: AuthSpec) -> str | None:
+        """Return the password the step gives itself, or None when it leaves it to the options.
+
+        Raises:
+            CredentialError: the password, or the variable it comes from, is empty or unset.
+        """
+        from smtpconsole.credentials import secret_from_env
+
+        if spec.password is not None:
+            if not spec.password:
+                raise CredentialError(
+                    f"{self._where(step)}: the password is empty",
+                    "a ${NAME} in 'password' expanded to an empty value; a recorded scenario "
+                    "reads ${SMTP_PASSWORD}: export it with the password",
+                )
+            return spec.password
+        if spec.password_env is None:
+            return None
+        try:
+            return secret_from_env(spec.password_env)
+        except CredentialError as exc:
+            raise CredentialError(f"{self._where(step)}: {exc.message}", exc.hint) from None
 
     def _resolve_secret(self, step: Step) -> str:
         from smtpconsole.credentials import resolve_secret
@@ -280,12 +296,22 @@ class Runner:
     def _check_message_finished(self) -> None:
         """Raise ``StepFailed`` when the steps end inside a message typed with ``send`` steps.
 
-        The session then closes without QUIT, which would be read as a message line, and the
-        server discards a message that has no line containing only ``.`` (RFC 5321 section 4.1.1.4).
+        The session then closes without QUIT, which would be read as message content. The server
+        discards a message that has no line containing only ``.`` (RFC 5321 section 4.1.1.4), and
+        a BDAT chunk that still owes octets keeps the server reading it (RFC 3030 section 2).
         """
-        if not self.session.dialogue.in_data or self.session.closed:
+        dialogue = self.session.dialogue
+        if not dialogue.mid_message or self.session.closed:
             return
         last = self.scenario.steps[-1]
+        if dialogue.chunk_octets_left > 0:
+            raise StepFailed(
+                f"{self._where(last)}: the BDAT chunk is not finished: "
+                f"{dialogue.chunk_octets_left} octets are missing, so the server discards the "
+                "message",
+                ExitCode.DATA,
+                "send lines until the chunk is complete: each counts its length plus 2 for CRLF",
+            )
         raise StepFailed(
             f"{self._where(last)}: the message is not finished: DATA got 354, but no line "
             "containing only '.' followed, so the server discards the message",
@@ -410,22 +436,29 @@ class Runner:
     # Steps, one method per action.
 
     async def _step_send(self, step: Step) -> None:
-        # Every command gets a reply (RFC 5321 section 4.2). A message line gets none, and the
-        # line containing only "." gets the reply to the whole message.
-        line: str = step.argument
-        if self.session.dialogue.in_data and line != ".":
+        """Send the line as typed in the console, and check the reply when one is due.
+
+        A message line, a ``BDAT`` line whose octets follow in later steps, and those octets get
+        no reply yet. Their ``expect`` is checked against the reply that comes next: to the line
+        containing only ``.``, or to the BDAT after the last octet of its chunk.
+        """
+        reply = await self.session.send_typed(step.argument)
+        if reply is None:
             if step.expect is not None:
-                self._diagnostic(
-                    f"{self._where(step)}: note: 'expect' is not checked, because a message line "
-                    "gets no reply; put it on the '.' line"
-                )
-            await self.session.send_line(line, source="typed")
+                self._deferred.append(step)
             return
-        reply = await self.session.send_command(line, source="typed")
-        if self.session.dialogue.phase is Phase.TLS_PENDING:
-            # A STARTTLS sent as a raw line got 220: the session does the handshake; wait for it.
-            await self.session.start_tls()
+        deferred, self._deferred = self._deferred, []
+        for earlier in deferred:
+            self._check_deferred(earlier, step, reply)
         self.check(step, reply, step.expect or Expectation(), ExitCode.EXPECTATION)
+
+    def _check_deferred(self, earlier: Step, step: Step, reply: Reply) -> None:
+        try:
+            self.check(earlier, reply, Expectation(), ExitCode.EXPECTATION)
+        except StepFailed as exc:
+            raise StepFailed(
+                f"{exc.message} (the reply came after step {step.number})", exc.exit_code
+            ) from None
 
     async def _step_expect(self, step: Step) -> None:
         assert step.expect is not None
@@ -705,16 +738,9 @@ class Runner:
         return preferred_mechanism(offered) or "PLAIN"
 
     def _auth_secret(self, step: Step, spec: AuthSpec) -> str:
-        if spec.password is not None:
-            return spec.password
-        if spec.password_env is not None:
-            value = os.environ.get(spec.password_env)
-            if value is None:
-                raise CredentialError(
-                    f"{self._where(step)}: environment variable {spec.password_env} is not set",
-                    f"export {spec.password_env}=... before the run",
-                )
-            return value
+        password = self._step_password(step, spec)
+        if password is not None:
+            return password
         if self._secret is None:
             self._secret = self._resolve_secret(step)
         return self._secret

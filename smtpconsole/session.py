@@ -36,7 +36,7 @@ from smtpconsole.errors import (
 )
 from smtpconsole.options import ConnectOptions
 from smtpconsole.protocol import commands, sasl
-from smtpconsole.protocol.dialogue import Advice, Dialogue, Phase
+from smtpconsole.protocol.dialogue import END_OF_DATA, Advice, Dialogue, Phase, describe_pending
 from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtpconsole.protocol.replies import CLOSED, NEED_DATA, Reply, ReplyParser, decode_text
 from smtpconsole.tls import TlsInfo, create_context, failure_reason, tls_info_from
@@ -72,6 +72,10 @@ so that a server flooding replies cannot fill the transcript without limit."""
 QUIT_TIMEOUT_SECONDS: Final = 5.0
 """Maximum seconds to wait for the reply to the QUIT that ``close`` sends."""
 
+OVERDUE_QUIT_TIMEOUT_SECONDS: Final = 1.0
+"""Seconds to wait for the reply to the closing QUIT when an earlier reply is overdue: replies come
+in command order, so the reply to QUIT would come only after that one."""
+
 INJECTION_REASON: Final = (
     "received after the STARTTLS 220 reply and before the TLS handshake, so TLS does not protect "
     "them; a server bug or a man in the middle injecting replies (RFC 3207 section 6, the "
@@ -97,6 +101,17 @@ class _Awaited:
     source: LineSource
     sent_at: float
     future: asyncio.Future[Reply] | None = None
+    verb: str = ""
+    """The verb that ``Dialogue.pending`` lists for the line, for messages about its reply."""
+    overdue: bool = False
+    """True once the reply is later than the read timeout, and this was reported."""
+    timer: asyncio.TimerHandle | None = None
+    """Calls ``Session._reply_overdue`` when the read timeout has passed without the reply."""
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 @dataclass
@@ -115,6 +130,9 @@ class _ConnectionState:
     overlong_noted: bool = False
     malformed: RemoteProtocolError | None = None
     """The first reply that did not parse, when the session ends the connection at one."""
+    chunk_reply: _Awaited | None = None
+    """The last BDAT line whose chunk octets are typed as lines: its reply comes after the last
+    octet, so its read timeout starts then."""
 
 
 class _ClosedMarker:
@@ -135,7 +153,9 @@ class Session:
         strict_replies: end the connection at the first reply that does not parse, and raise
             ``MalformedReplyError`` to every caller waiting for a reply. The script runner uses
             this. Without it the session shows the bad bytes and reads on, as the interactive
-            front ends want, and the wait for that reply ends only at the read timeout.
+            front ends want. The bad reply then takes the place of the oldest line waiting for
+            a reply, whose wait raises ``RemoteProtocolError``. A reply later than the read
+            timeout gets a warning in the transcript, and the connection stays open.
         """
         self.options = options
         self.strict_replies = strict_replies
@@ -155,7 +175,7 @@ class Session:
         self.tls_failure: TlsFailure | None = None
         """Which handshake failed last on this session, so that a retry can repeat it."""
         self._conn: _ConnectionState | None = None
-        self._replies: asyncio.Queue[Reply | _ClosedMarker] = asyncio.Queue()
+        self._replies: asyncio.Queue[Reply | RemoteProtocolError | _ClosedMarker] = asyncio.Queue()
         self._keepalive: asyncio.Task[None] | None = None
         self._keepalive_seconds = options.keepalive
         # The argument of the last EHLO or HELO sent, so that the EHLO sent after STARTTLS or a
@@ -369,12 +389,54 @@ class Session:
             LocalProtocolError: ``line`` contains CR or LF; nothing was sent.
             ReadTimeout: no reply within ``timeout`` (default ``options.read_timeout``) seconds.
             ConnectionLost: the connection closed before the reply.
+            RemoteProtocolError: the reply does not parse (without ``strict_replies``).
         """
         awaited = await self._send(
             commands.encode_line(line), source, secret=secret, expect_reply=True
         )
-        assert awaited is not None and awaited.future is not None
-        return await self._wait_reply(awaited.future, timeout)
+        assert awaited is not None
+        return await self._wait_reply(awaited, timeout)
+
+    async def send_typed(
+        self, line: str, source: LineSource = "typed", *, timeout: float | None = None
+    ) -> Reply | None:
+        """Send ``line`` verbatim, as typed, and return the reply when one is due now.
+
+        A command gets its reply, and so do the line holding only ``.`` that ends DATA and the
+        line that completes the chunk of a typed ``BDAT <size>`` (the reply to that BDAT). A
+        message line after 354, a ``BDAT`` line whose octets follow, and chunk octets still owed
+        get None, because the server replies to none of them yet. After a typed STARTTLS gets
+        220, this also waits for the TLS handshake.
+
+        Raises:
+            LocalProtocolError: ``line`` contains CR or LF; nothing was sent.
+            ReadTimeout: no reply within ``timeout`` (default ``options.read_timeout``) seconds.
+            ConnectionLost: the connection closed before the reply.
+            RemoteProtocolError: the reply does not parse (without ``strict_replies``).
+            TlsError: the TLS handshake after a typed STARTTLS failed.
+        """
+        dialogue = self.dialogue
+        conn = self._require_connection()
+        raw = commands.encode_line(line)
+        if dialogue.chunk_octets_left > 0:
+            await self._send(raw, source)
+            awaited = conn.chunk_reply
+            if dialogue.chunk_octets_left > 0 or awaited is None or awaited.future is None:
+                return None
+            conn.chunk_reply = None
+            return await self._wait_reply(awaited, timeout)
+        if dialogue.in_data and line != ".":
+            await self._send(raw, source)
+            return None
+        awaited = await self._send(raw, source, expect_reply=True)
+        assert awaited is not None
+        if conn.chunk_reply is awaited:
+            # A BDAT line: the next lines are its chunk, and the reply comes after them.
+            return None
+        reply = await self._wait_reply(awaited, timeout)
+        if self.dialogue.phase is Phase.TLS_PENDING:
+            await self.start_tls()
+        return reply
 
     async def send_chunk(
         self,
@@ -397,8 +459,8 @@ class Session:
         """
         line = commands.encode_line(commands.bdat(len(data), last))
         awaited = await self._send(line, source, expect_reply=True, chunk=data)
-        assert awaited is not None and awaited.future is not None
-        return await self._wait_reply(awaited.future, timeout)
+        assert awaited is not None
+        return await self._wait_reply(awaited, timeout)
 
     async def send_lines(self, lines: Sequence[str], source: LineSource = "builder") -> None:
         """Send ``lines`` verbatim in one write, as a group of pipelined commands (RFC 2920).
@@ -427,8 +489,12 @@ class Session:
         secret: bool = False,
         expect_reply: bool = False,
         chunk: bytes | None = None,
+        advise: bool = True,
     ) -> _Awaited | None:
-        """Send the line ``raw`` (CRLF included), followed in the same write by ``chunk``."""
+        """Send the line ``raw`` (CRLF included), followed in the same write by ``chunk``.
+
+        ``advise=False`` leaves out the dialogue's advice, for lines the session sends on its own.
+        """
         conn = await self._wait_for_handshake(self._require_connection())
         awaited = self._record_line(
             conn,
@@ -437,6 +503,7 @@ class Session:
             secret=secret,
             expect_reply=expect_reply,
             chunk_follows=chunk is not None,
+            advise=advise,
         )
         if chunk is not None:
             self.dialogue.chunk_sent(len(chunk))
@@ -454,25 +521,35 @@ class Session:
         secret: bool = False,
         expect_reply: bool = False,
         chunk_follows: bool = False,
+        advise: bool = True,
     ) -> _Awaited | None:
         """Give the advice on a line about to be written, update the dialogue, emit ``LineSent``.
 
         The state changes before the write, because the reply can arrive before the write returns.
         """
         line = raw[:-2]
-        advice = self.dialogue.check_line(line)
-        if chunk_follows:
-            # The chunk follows its BDAT line at once here, so that reminder does not apply.
-            advice = [item for item in advice if item.key != _BDAT_OCTETS_FOLLOW]
-        self._emit_advice(advice)
+        if advise:
+            advice = self.dialogue.check_line(line)
+            if chunk_follows:
+                # The chunk follows its BDAT line at once here, so that reminder does not apply.
+                advice = [item for item in advice if item.key != _BDAT_OCTETS_FOLLOW]
+            self._emit_advice(advice)
         self._flag_control_characters(line)
 
-        pending_before = len(self.dialogue.pending)
-        sent = self.dialogue.line_sent(line)
+        dialogue = self.dialogue
+        pending_before = len(dialogue.pending)
+        sent = dialogue.line_sent(line)
         self._remember_hello_name(sent.verb, line)
         awaited = None
-        if expect_reply or len(self.dialogue.pending) > pending_before:
-            awaited = self._expect_reply(conn, source, expect_reply)
+        if expect_reply or len(dialogue.pending) > pending_before:
+            verb = dialogue.pending[-1] if len(dialogue.pending) > pending_before else sent.verb
+            # The reply to a BDAT whose octets are typed next comes after the last of them.
+            octets_typed = dialogue.chunk_octets_left > 0 and not chunk_follows
+            awaited = self._expect_reply(conn, source, expect_reply, verb, timed=not octets_typed)
+            if octets_typed:
+                conn.chunk_reply = awaited
+        elif sent.chunk and dialogue.chunk_octets_left == 0:
+            self._chunk_typed(conn)
         self.last_sent_at = time.monotonic()
         self._emit(LineSent(raw, source, secret or sent.secret, chunk=sent.chunk))
         return awaited
@@ -504,11 +581,54 @@ class Session:
                 await asyncio.shield(handshake)
         return self._require_connection()
 
-    def _expect_reply(self, conn: _ConnectionState, source: LineSource, wait: bool) -> _Awaited:
+    def _expect_reply(
+        self,
+        conn: _ConnectionState,
+        source: LineSource,
+        wait: bool,
+        verb: str,
+        *,
+        timed: bool = True,
+    ) -> _Awaited:
+        """Add a line to the replies awaited; ``timed`` starts its read timeout now."""
         future = asyncio.get_running_loop().create_future() if wait else None
-        awaited = _Awaited(source, time.monotonic(), future)
+        awaited = _Awaited(source, time.monotonic(), future, verb)
         conn.awaiting.append(awaited)
+        if timed:
+            self._start_reply_timer(conn, awaited)
         return awaited
+
+    def _chunk_typed(self, conn: _ConnectionState) -> None:
+        """Start the read timeout of the BDAT whose chunk the last typed line completed."""
+        awaited = conn.chunk_reply
+        if awaited is not None and awaited in conn.awaiting and awaited.timer is None:
+            awaited.sent_at = time.monotonic()
+            self._start_reply_timer(conn, awaited)
+
+    def _start_reply_timer(self, conn: _ConnectionState, awaited: _Awaited) -> None:
+        if self.strict_replies:
+            # The runner's waits raise ReadTimeout instead, and end the run.
+            return
+        awaited.timer = asyncio.get_running_loop().call_later(
+            self.options.read_timeout, self._reply_overdue, conn, awaited
+        )
+
+    def _reply_overdue(self, conn: _ConnectionState, awaited: _Awaited) -> None:
+        """Warn once that the reply to ``awaited`` is later than the read timeout.
+
+        The connection stays open, because the user decides whether to wait longer. The line
+        console does not wait for replies, so this warning is the only timeout it reports.
+        """
+        awaited.timer = None
+        if conn.ended or awaited.overdue or awaited not in conn.awaiting:
+            return
+        awaited.overdue = True
+        text = (
+            f"No reply to {describe_pending(awaited.verb)} within "
+            f"{self.options.read_timeout:g} s. The server may be slow, stuck or waiting for more "
+            "input: wait, send NOOP, or reconnect."
+        )
+        self._emit(AdviceGiven(Advice("warning", text, "reply.overdue")))
 
     def _require_connection(self) -> _ConnectionState:
         conn = self._conn
@@ -540,12 +660,11 @@ class Session:
         conn = self._require_connection()
         for line in _lines_for_dialogue(payload):
             self.dialogue.line_sent(line)
-        awaited = self._expect_reply(conn, "data", wait=True)
+        awaited = self._expect_reply(conn, "data", True, END_OF_DATA)
         self.last_sent_at = time.monotonic()
         self._emit(LineSent(payload, "data", False))
         await conn.transport.write(payload)
-        assert awaited.future is not None
-        return await self._wait_reply(awaited.future, timeout)
+        return await self._wait_reply(awaited, timeout)
 
     # Receiving
 
@@ -556,13 +675,19 @@ class Session:
             ReadTimeout: nothing arrived within ``timeout`` (default ``options.read_timeout``)
                 seconds; a ``Note`` in the transcript records it too.
             ConnectionLost: the connection closed and every earlier reply has been read.
+            RemoteProtocolError: the next reply does not parse (without ``strict_replies``).
         """
         seconds = self.options.read_timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(seconds):
                 item = await self._replies.get()
         except TimeoutError:
-            raise self._read_timeout(seconds) from None
+            self._emit(
+                Note(f"{_no_reply_message(self.address, seconds)}; the connection is still open")
+            )
+            raise _read_timeout_error(self.address, seconds) from None
+        if isinstance(item, RemoteProtocolError):
+            raise item
         if isinstance(item, _ClosedMarker):
             self._replies.put_nowait(item)
             if item.error is not None:
@@ -570,7 +695,12 @@ class Session:
             raise ConnectionLost(item.reason, "connect again to continue")
         return item
 
-    async def _wait_reply(self, future: asyncio.Future[Reply], timeout: float | None) -> Reply:
+    async def _wait_reply(
+        self, awaited: _Awaited, timeout: float | None, *, note: bool = True
+    ) -> Reply:
+        """Return the reply to ``awaited``; ``note=False`` leaves a timeout out of the transcript."""
+        future = awaited.future
+        assert future is not None
         seconds = self.options.read_timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(seconds):
@@ -578,16 +708,11 @@ class Session:
         except TimeoutError:
             # A late reply then goes to the read_reply queue.
             future.cancel()
-            raise self._read_timeout(seconds) from None
-
-    def _read_timeout(self, seconds: float) -> ReadTimeout:
-        message = f"no reply from {self.address} within {seconds:g} s"
-        self._emit(Note(f"{message}; the connection is still open"))
-        return ReadTimeout(
-            message,
-            "the server may wait for more input (a line, or the end of DATA); send it, or raise "
-            "--timeout if the server is slow",
-        )
+            if note and not awaited.overdue:
+                message = _no_reply_message(self.address, seconds)
+                self._emit(Note(f"{message}; the connection is still open"))
+            awaited.overdue = True
+            raise _read_timeout_error(self.address, seconds) from None
 
     def _start_reader(self, conn: _ConnectionState) -> None:
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"smtp-reader {self.address}")
@@ -617,7 +742,7 @@ class Session:
             await self._end_connection(conn, "internal error while reading", repr(exc))
             raise
 
-    def _process_replies(self, conn: _ConnectionState) -> bool:
+    def _process_replies(self, conn: _ConnectionState, *, at_eof: bool = False) -> bool:
         """Emit every complete reply; return True when a STARTTLS 220 was reached."""
         while True:
             try:
@@ -628,6 +753,8 @@ class Session:
                 if self.strict_replies:
                     conn.malformed = exc
                     return False
+                if conn.awaiting and not at_eof:
+                    self._on_malformed_reply(conn, exc)
                 continue
             if result is NEED_DATA or result is CLOSED or not isinstance(result, Reply):
                 return False
@@ -637,9 +764,32 @@ class Session:
             if conn.unsolicited > MAX_UNSOLICITED_REPLIES:
                 return False
 
+    def _on_malformed_reply(self, conn: _ConnectionState, exc: RemoteProtocolError) -> None:
+        """Match a reply that does not parse with the oldest line awaiting a reply.
+
+        Later replies then still match their own lines. The wait for this line ends at once
+        with ``RemoteProtocolError``, or the error goes to the ``read_reply`` queue.
+        """
+        awaited = conn.awaiting.popleft()
+        awaited.stop_timer()
+        conn.unsolicited = 0
+        self.last_reply_at = time.monotonic()
+        self._emit_advice(self.dialogue.reply_malformed())
+        error = RemoteProtocolError(
+            f"the reply to {describe_pending(awaited.verb)} does not parse: {exc.message}", exc.raw
+        )
+        if awaited.future is not None and not awaited.future.done():
+            awaited.future.set_exception(error)
+            # Mark the exception retrieved, because the caller may have stopped waiting.
+            awaited.future.exception()
+        elif awaited.source != "keepalive":
+            self._queue_reply(error)
+
     def _on_reply(self, conn: _ConnectionState, reply: Reply) -> None:
         now = time.monotonic()
         awaited = conn.awaiting.popleft() if conn.awaiting else None
+        if awaited is not None:
+            awaited.stop_timer()
         if awaited is None and self.dialogue.greeting is not None:
             conn.unsolicited += 1
         else:
@@ -683,7 +833,7 @@ class Session:
         )
         await self._end_connection(conn, "closed by the client: reply flood", message)
 
-    def _queue_reply(self, item: Reply | _ClosedMarker) -> None:
+    def _queue_reply(self, item: Reply | RemoteProtocolError | _ClosedMarker) -> None:
         if self._replies.qsize() >= REPLY_QUEUE_SIZE:
             self._replies.get_nowait()
         self._replies.put_nowait(item)
@@ -709,7 +859,8 @@ class Session:
         """Parse what is left after the end of the stream, then end the connection."""
         mid_reply = conn.parser.partial
         conn.parser.feed_eof()
-        self._process_replies(conn)
+        # The connection ends now, which fails every wait, so a bad last reply takes no slot.
+        self._process_replies(conn, at_eof=True)
         if conn.malformed is not None:
             await self._end_malformed(conn, conn.malformed)
             return
@@ -1007,17 +1158,31 @@ class Session:
         # A QUIT already sent, pipelined after a message, must not be followed by another one.
         # Without a greeting the server has not spoken yet, and the client must not talk first
         # (RFC 5321 section 3.1).
+        # Inside DATA or a BDAT chunk the server would read QUIT as message content.
         quit_allowed = not (
-            self.dialogue.in_data
+            self.dialogue.mid_message
             or self.dialogue.awaiting_auth_response
             or self.dialogue.greeting is None
             or self._quit_sent()
         )
         if quit_allowed and self.dialogue.phase not in (Phase.CLOSED, Phase.TLS_PENDING):
-            timeout = min(self.options.read_timeout, QUIT_TIMEOUT_SECONDS)
-            with contextlib.suppress(TransportError):
-                await self.send_command(commands.quit(), source="auto", timeout=timeout)
+            with contextlib.suppress(TransportError, RemoteProtocolError):
+                await self._send_closing_quit(conn)
         await self._drop_connection("closed by the client")
+
+    async def _send_closing_quit(self, conn: _ConnectionState) -> None:
+        """Send QUIT without advice, which is about the user's lines, and wait briefly."""
+        timeout = min(self.options.read_timeout, QUIT_TIMEOUT_SECONDS)
+        now = time.monotonic()
+        if any(
+            awaited.overdue or now - awaited.sent_at >= self.options.read_timeout
+            for awaited in conn.awaiting
+        ):
+            timeout = min(timeout, OVERDUE_QUIT_TIMEOUT_SECONDS)
+        raw = commands.encode_line(commands.quit())
+        awaited = await self._send(raw, "auto", expect_reply=True, advise=False)
+        assert awaited is not None
+        await self._wait_reply(awaited, timeout, note=False)
 
     async def _drop_connection(self, reason: str = "closed by the client") -> None:
         conn = self._conn
@@ -1051,11 +1216,24 @@ def _lines_for_dialogue(payload: bytes) -> list[bytes]:
 
 def _fail_all(awaiting: deque[_Awaited], error: Exception) -> None:
     for awaited in awaiting:
+        awaited.stop_timer()
         if awaited.future is not None and not awaited.future.done():
             awaited.future.set_exception(error)
             # Mark the exception retrieved, because the caller may have stopped waiting.
             awaited.future.exception()
     awaiting.clear()
+
+
+def _no_reply_message(address: str, seconds: float) -> str:
+    return f"no reply from {address} within {seconds:g} s"
+
+
+def _read_timeout_error(address: str, seconds: float) -> ReadTimeout:
+    return ReadTimeout(
+        _no_reply_message(address, seconds),
+        "the server may wait for more input (a line, or the end of DATA); send it, or raise "
+        "--timeout if the server is slow",
+    )
 
 
 def _describe_challenge(challenge: bytes) -> str:

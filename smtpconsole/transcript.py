@@ -215,7 +215,8 @@ def format_event(event: Event, reveal: bool = False) -> list[str]:
         case ReplyReceived(reply=reply):
             return _format_reply(reply)
         case MalformedReply(raw=raw, message=message):
-            return [f"!! malformed reply: {message}"] + [f"S: {line}" for line in _raw_lines(raw)]
+            # The bad lines come first, so that the problem follows what it is about.
+            return [f"S: {line}" for line in _raw_lines(raw)] + [f"!! malformed reply: {message}"]
         case TlsStarted(info=info):
             return _format_tls_started(info)
         case TlsFailed(message=message, info=info):

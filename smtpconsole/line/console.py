@@ -24,7 +24,7 @@ from smtpconsole.line.completion import SuggestionCompleter
 from smtpconsole.line.history import MaskedFileHistory
 from smtpconsole.line.keys import ConsoleAction, load_console_bindings
 from smtpconsole.line.lesson import LessonGuide, lesson_lines
-from smtpconsole.line.plain import UNFINISHED_MESSAGE_WARNING, undecodable_byte_problem
+from smtpconsole.line.plain import undecodable_byte_problem, unfinished_message_warning
 from smtpconsole.options import ConsoleOptions
 from smtpconsole.protocol.capabilities import Capabilities
 from smtpconsole.protocol.dialogue import Phase, Suggestion
@@ -238,8 +238,9 @@ class LineConsole:
         self.write(f"!! not sent: {NOT_CONNECTED} (Up recalls the line)")
 
     def _warn_unfinished_data(self) -> None:
-        if self.session.dialogue.in_data and not self.session.closed:
-            self.write(UNFINISHED_MESSAGE_WARNING)
+        warning = None if self.session.closed else unfinished_message_warning(self.session.dialogue)
+        if warning is not None:
+            self.write(warning)
 
     async def send(self, line: str) -> bool:
         """Send ``line`` verbatim; return False when the connection is gone.

@@ -1,48 +1,25 @@
 """Line-mode history on disk, with secrets masked by ``transcript.redact`` before they are written.
 
-A line that looks like a SASL response is not stored at all, even when the dialogue did not take
-it as one. A password typed after a rejected AUTH (such as ``503 already authenticated``) goes out
-as a command, so masking alone would let it reach the file in clear.
+A line that looks like a SASL response (``sasl.looks_like_sasl_response``, the same test by which
+the dialogue marks such a line secret) is not stored at all, because a masked line is of no use to
+recall. A password typed after a rejected AUTH (such as ``503 already authenticated``) goes out as
+a command, so this test, not the AUTH exchange, is what keeps it out of the file.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from prompt_toolkit.history import FileHistory
 
-from smtpconsole.protocol.advice import KNOWN_VERBS
 from smtpconsole.protocol.commands import verb_of
+from smtpconsole.protocol.sasl import looks_like_sasl_response
 from smtpconsole.transcript import LineSent, redact
 
 HISTORY_FILE_MODE = 0o600
 """Mode of the history file: it can name accounts and addresses."""
-
-MIN_SASL_RESPONSE_CHARS = 8
-"""Shortest base64 word kept out of the history as a possible SASL response.
-
-Shorter words are kept, so that commands such as ``NOOP`` and short message lines stay
-recallable; a base64 user name or password is rarely shorter.
-"""
-
-
-def looks_like_sasl_response(line: str) -> bool:
-    """Tell whether ``line`` could be a SASL response: one word, not a command verb, valid
-    base64 (RFC 4648 alphabet and padding) of at least ``MIN_SASL_RESPONSE_CHARS`` characters."""
-    words = line.split()
-    if len(words) != 1 or len(words[0]) < MIN_SASL_RESPONSE_CHARS:
-        return False
-    if verb_of(line) in KNOWN_VERBS:
-        return False
-    try:
-        base64.b64decode(words[0], validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 def mask_history_line(line: str, secret: bool) -> str:

@@ -5,8 +5,9 @@ a message line after 354 gets none, and the line holding only ``.`` gets the rep
 After ``BDAT <size>`` the lines are the chunk's octets, and the reply waits for the last of them.
 So a here-document or a pipe drives the dialogue one step at a time, like a slow typist.
 
-Input that ends inside DATA leaves the message unfinished: the console warns, closes without QUIT
-(which the server would take as a message line) and exits with status 1.
+Input that ends inside DATA or inside a BDAT chunk leaves the message unfinished: the console
+warns, closes without QUIT (which the server would take as message content) and exits with
+status 1.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING, TextIO
 from smtpconsole.errors import ReadTimeout, SmtpConsoleError, TransportError
 from smtpconsole.line.lesson import LessonGuide, lesson_lines
 from smtpconsole.options import ConsoleOptions
-from smtpconsole.protocol.commands import verb_of
-from smtpconsole.protocol.dialogue import Phase
-from smtpconsole.protocol.errors import LocalProtocolError
+from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtpconsole.transcript import Event, format_event
 
 if TYPE_CHECKING:
+    from smtpconsole.protocol.dialogue import Dialogue
     from smtpconsole.session import Session
 
 UNFINISHED_MESSAGE_WARNING = (
@@ -30,6 +30,24 @@ UNFINISHED_MESSAGE_WARNING = (
     "discards it; closing without QUIT, which would count as a message line"
 )
 """Printed when the input ends inside DATA, by Ctrl-D on a terminal or at the end of a pipe."""
+
+
+def unfinished_message_warning(dialogue: Dialogue) -> str | None:
+    """Return the warning for input that ends now, or None when no message is left unfinished.
+
+    Inside DATA or a BDAT chunk (``Dialogue.mid_message``) the server would read QUIT as message
+    content, so the session closes without it.
+    """
+    if dialogue.chunk_octets_left > 0:
+        return (
+            f"!! the BDAT chunk was not finished ({dialogue.chunk_octets_left} octets missing), "
+            "so the server discards the message; closing without QUIT, which would count as "
+            "chunk octets"
+        )
+    if dialogue.mid_message:
+        return UNFINISHED_MESSAGE_WARNING
+    return None
+
 
 # Python decodes undecodable input bytes 0x80-0xFF to these lone surrogates (PEP 383).
 _ESCAPED_BYTES = range(0xDC80, 0xDD00)
@@ -103,25 +121,11 @@ async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
             stdout.write(f"!! not sent: {problem}\n")
             continue
         try:
-            dialogue = session.dialogue
-            in_chunk = dialogue.chunk_octets_left > 0
-            if (dialogue.in_data and line != ".") or in_chunk:
-                await session.send_line(line, source="typed")
-                if in_chunk and dialogue.chunk_octets_left == 0:
-                    # The reply to BDAT comes after the last octet of its chunk.
-                    await session.read_reply()
-            elif verb_of(line) == "BDAT":
-                await session.send_line(line, source="typed")
-                if dialogue.chunk_octets_left == 0:
-                    await session.read_reply()
-            else:
-                await session.send_command(line, source="typed")
-            if session.dialogue.phase is Phase.TLS_PENDING:
-                # A typed STARTTLS got 220: the session does the handshake; wait for it.
-                await session.start_tls()
+            await session.send_typed(line)
         except LocalProtocolError as exc:
             stdout.write(f"!! not sent: {exc.message}\n")
-        except ReadTimeout as exc:
+        except (ReadTimeout, RemoteProtocolError) as exc:
+            # The connection stays open: go on with the next line.
             stdout.write(f"!! {exc.message}\n")
         except TransportError as exc:
             stdout.write(f"!! {exc}\n")
@@ -131,7 +135,8 @@ async def _send_lines(session: Session, stdin: TextIO, stdout: TextIO) -> int:
 
 def _end_of_input(session: Session, stdout: TextIO) -> int:
     """Return the exit status at the end of stdin: 1 when a message is left unfinished."""
-    if session.dialogue.in_data and not session.closed:
-        stdout.write(UNFINISHED_MESSAGE_WARNING + "\n")
+    warning = None if session.closed else unfinished_message_warning(session.dialogue)
+    if warning is not None:
+        stdout.write(warning + "\n")
         return 1
     return 0

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from smtpconsole.protocol.capabilities import Capabilities
-from smtpconsole.protocol.commands import verb_of
+from smtpconsole.protocol.commands import KNOWN_VERBS, verb_of
 from smtpconsole.protocol.replies import decode_text
+from smtpconsole.protocol.sasl import looks_like_sasl_response
 from smtpconsole.protocol.state import DialogueView, Phase
 
 AdviceLevel = Literal["info", "warning", "error"]
@@ -38,14 +39,6 @@ class Advice:
 _ENDS_PIPELINE_GROUP: Final = frozenset(
     {"EHLO", "HELO", "DATA", "VRFY", "EXPN", "TURN", "QUIT", "NOOP", "STARTTLS", "AUTH"}
 )
-
-# Command verbs of RFC 5321 and of the extensions this console recognizes (STARTTLS, AUTH, BDAT).
-KNOWN_VERBS: Final = frozenset(
-    {
-        "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "BDAT", "RSET",
-        "NOOP", "VRFY", "EXPN", "HELP", "QUIT",
-    }
-)  # fmt: skip
 
 # RFC 5321 section 4.5.3.1.4: a command line is at most 512 octets, CRLF included. Extensions
 # such as SIZE and DSN parameters may raise it, so going over is only worth a note.
@@ -176,6 +169,16 @@ def _check_command(state: DialogueView, line: bytes) -> list[Advice]:
     elif verb == "":
         advice.append(
             warning("Empty line: the server will reply 500 (syntax error).", "line.empty")
+        )
+    elif looks_like_sasl_response(line):
+        # The line is masked as a secret, so the advice must not quote it.
+        advice.append(
+            warning(
+                "This line looks like a base64 SASL response, but no AUTH exchange is waiting "
+                "for one, so the server reads it as a command and will likely reply 500. It is "
+                "masked as a secret in the transcript and in exports.",
+                "auth.response_without_exchange",
+            )
         )
     elif verb not in KNOWN_VERBS:
         advice.append(
@@ -361,7 +364,16 @@ def _check_data(state: DialogueView, text: str) -> list[Advice]:
     advice: list[Advice] = []
     if len(text.split()) > 1:
         advice.append(warning("DATA takes no argument; expect 501.", "data.argument"))
-    if not state.has_recipient:
+    if state.bdat_used:
+        advice.append(
+            warning(
+                "This mail transaction already sent BDAT, and RFC 3030 does not allow DATA and "
+                "BDAT in one transaction: expect 503. Send the rest as BDAT chunks, the last "
+                "with LAST, or RSET to start over.",
+                "data.after_bdat",
+            )
+        )
+    elif not state.has_recipient:
         advice.append(
             warning(
                 "DATA before an accepted RCPT TO: the server will reply 503 need RCPT.",

@@ -415,6 +415,14 @@ def quit() -> str:  # noqa: A001 - the SMTP verb is QUIT
 
 _TWO_WORD_VERBS: Final = {"MAIL": "FROM", "RCPT": "TO"}
 
+# Command verbs of RFC 5321 and of the extensions this console recognizes (STARTTLS, AUTH, BDAT).
+KNOWN_VERBS: Final = frozenset(
+    {
+        "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "BDAT", "RSET",
+        "NOOP", "VRFY", "EXPN", "HELP", "QUIT",
+    }
+)  # fmt: skip
+
 
 def verb_of(line: str | bytes) -> str:
     """Return the upper-cased verb of a command line, ``""`` for an empty line.

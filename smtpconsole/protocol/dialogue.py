@@ -36,7 +36,6 @@ from typing import Final
 
 from smtpconsole.protocol.advice import (
     HEADER_LINE,
-    KNOWN_VERBS,
     MAX_COMMAND_LINE_OCTETS,
     MAX_MESSAGE_LINE_OCTETS,
     Advice,
@@ -48,8 +47,9 @@ from smtpconsole.protocol.advice import (
     warning,
 )
 from smtpconsole.protocol.capabilities import Capabilities
-from smtpconsole.protocol.commands import verb_of
+from smtpconsole.protocol.commands import KNOWN_VERBS, verb_of
 from smtpconsole.protocol.replies import Reply, decode_text
+from smtpconsole.protocol.sasl import looks_like_sasl_response
 from smtpconsole.protocol.state import DialogueView, Phase
 from smtpconsole.protocol.suggestions import Suggestion, suggest_commands
 
@@ -77,7 +77,8 @@ class SentLine:
     verb: str
     """Upper-cased verb (``MAIL FROM``); ``""`` for message lines, AUTH responses, empty lines."""
     secret: bool
-    """True for an AUTH line with an initial response and for every SASL response line."""
+    """True for an AUTH line with an initial response, for every SASL response line, and for a
+    line that looks like one (``sasl.looks_like_sasl_response``) although no exchange waits."""
     data_line: bool
     """True for a line sent after DATA got 354, including the final ``.``."""
     ends_data: bool
@@ -172,6 +173,9 @@ class Dialogue:
         or a command verb). ``None`` after an unsolicited reply."""
         self.chunk_octets_left = 0
         """Octets the last ``BDAT <size>`` announced that have not been sent yet."""
+        self.bdat_used = False
+        """True once the current mail transaction sent BDAT: RFC 3030 section 3 forbids DATA in
+        the rest of it."""
         self._pending: deque[_Pending] = deque()
         self._in_headers = True
         self._headers_seen: set[str] = set()
@@ -190,6 +194,12 @@ class Dialogue:
         return self.phase is Phase.DATA and not any(
             entry.key == END_OF_DATA for entry in self._pending
         )
+
+    @property
+    def mid_message(self) -> bool:
+        """True while the server reads message content, so a command sent now would be taken as
+        content: inside DATA (``in_data``) or while BDAT chunk octets are owed."""
+        return self.in_data or self.chunk_octets_left > 0
 
     @property
     def awaiting_auth_response(self) -> bool:
@@ -237,9 +247,21 @@ class Dialogue:
             return SentLine(verb="", secret=True, data_line=False, ends_data=False)
 
         verb = verb_of(line)
+        if looks_like_sasl_response(line):
+            # Typed when no exchange waits (such as after "503 already authenticated"), a base64
+            # password goes out as a command, but it is still a secret: its verb is left out too,
+            # because the verb would be the whole secret.
+            self._pending.append(_Pending(verb="", key=""))
+            return SentLine(verb="", secret=True, data_line=False, ends_data=False)
         words = line.split()
         key = verb
+        if verb == "MAIL FROM" and not self._transaction_open:
+            # A BDAT sent while an earlier MAIL FROM waited, and was then rejected, belongs to
+            # no transaction.
+            self.bdat_used = False
         if verb == "BDAT":
+            if self._transaction_open:
+                self.bdat_used = True
             if len(words) >= 3 and words[2].upper() == b"LAST":
                 key = BDAT_LAST
             if len(words) >= 2 and words[1].isdigit():
@@ -272,16 +294,45 @@ class Dialogue:
     def _is_auth_response(self, line: bytes) -> bool:
         """Tell whether ``line`` is a response to a SASL challenge rather than a command.
 
-        After a 334 every line is a response. While AUTH itself still waits for its reply, a
-        single word that is not a command verb is taken as a response sent ahead of the 334, so
-        it is masked as a secret.
+        After a 334 the next line is a response, whatever it holds. While AUTH or a response
+        still waits for its reply, a single word that is not a command verb is taken as a
+        response sent ahead of the next 334, so it is masked as a secret; any other line is a
+        command typed ahead, such as MAIL FROM before the 235 arrives.
         """
-        if self.phase is Phase.AUTH_EXCHANGE:
+        if self.phase is Phase.AUTH_EXCHANGE and self.awaiting_auth_response:
             return True
         if not self._pending or self._pending[-1].verb != "AUTH":
             return False
         words = line.split()
         return len(words) == 1 and verb_of(line) not in KNOWN_VERBS
+
+    def reply_malformed(self) -> list[Advice]:
+        """Record that a reply did not parse, and return advice; the session calls this when a
+        line was waiting for a reply.
+
+        The bad reply takes the place of the oldest pending line, so that later replies still
+        match their own lines. The phase does not change, because the reply code is unknown,
+        except after the final ``.`` of a message: any reply to it ends the mail transaction
+        (RFC 5321 section 4.1.1.4).
+        """
+        if not self._pending:
+            return []
+        entry = self._pending.popleft()
+        self.last_matched_verb = entry.verb
+        if entry.key == END_OF_DATA and self.phase is Phase.DATA:
+            self.phase = Phase.READY
+            self._end_transaction()
+        elif entry.verb == "BDAT":
+            # As with any reply to BDAT, the server is not reading the chunk.
+            self.chunk_octets_left = 0
+        return [
+            warning(
+                f"The reply to {describe_pending(entry.verb)} did not parse, so whether the "
+                "server accepted it is unknown. Send RSET to start the transaction over, or NOOP "
+                "to check that replies match commands again.",
+                "reply.malformed",
+            )
+        ]
 
     def reply_received(self, reply: Reply) -> list[Advice]:
         """Match a reply with the oldest pending line, move the phase and return advice."""
@@ -342,7 +393,7 @@ class Dialogue:
         self.capabilities = None
         self.hello_verb = None
         self.authenticated = False
-        self.recipients_accepted = 0
+        self._end_transaction()
         discarded = len(self._pending)
         self._pending.clear()
         advice = [
@@ -370,6 +421,11 @@ class Dialogue:
     def _close(self) -> None:
         self.phase = Phase.CLOSED
         self._pending.clear()
+        self._end_transaction()
+
+    def _end_transaction(self) -> None:
+        self.recipients_accepted = 0
+        self.bdat_used = False
 
     # --- Side effects of replies ----------------------------------------------------------------
 
@@ -380,7 +436,7 @@ class Dialogue:
             Phase.RCPT,
             Phase.DATA,
         ):
-            self.recipients_accepted = 0
+            self._end_transaction()
         handler = _REPLY_HANDLERS.get(entry.key)
         if handler is None:
             return []
@@ -569,6 +625,7 @@ class Dialogue:
             hello_done=self._hello_done,
             transaction_open=self._transaction_open,
             has_recipient=self._has_recipient,
+            bdat_used=self.bdat_used,
             in_data=self.in_data,
             in_headers=self._in_headers,
             headers_seen=frozenset(self._headers_seen),
@@ -576,6 +633,16 @@ class Dialogue:
 
 
 # --- Advice on replies -----------------------------------------------------------------------
+
+
+def describe_pending(verb: str) -> str:
+    """Name a line waiting for a reply, by the verb that ``Dialogue.pending`` lists, for messages."""
+    if verb == END_OF_DATA:
+        return "the end of the message ('.')"
+    if verb == "":
+        # An empty line, or one masked as a secret, whose text must not be shown.
+        return "the line sent"
+    return verb
 
 
 def _server_closing(reply: Reply) -> Advice:

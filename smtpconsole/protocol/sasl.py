@@ -29,6 +29,33 @@ MAX_COMMAND_LINE_OCTETS: Final = 512
 CANCEL_LINE: Final = "*"
 """The client line that cancels an exchange at a 334 challenge (RFC 4954 section 4)."""
 
+MIN_SASL_RESPONSE_CHARS: Final = 8
+"""Shortest base64 word that ``looks_like_sasl_response`` takes for a SASL response.
+
+Shorter words are not, so that commands such as ``NOOP`` and short lines stay visible and
+recallable. A base64 user name or password is rarely shorter.
+"""
+
+
+def looks_like_sasl_response(line: str | bytes) -> bool:
+    """Tell whether ``line`` could be a SASL response, and so a secret, when sent as a line.
+
+    That is one word, not a command verb, valid base64 (RFC 4648 alphabet and padding) of at
+    least ``MIN_SASL_RESPONSE_CHARS`` characters. A password typed after a rejected AUTH (such as
+    ``503 already authenticated``) goes out as a command, and this is how it is still recognised.
+    """
+    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+    words = text.split()
+    if len(words) != 1 or len(words[0]) < MIN_SASL_RESPONSE_CHARS:
+        return False
+    if commands.verb_of(text) in commands.KNOWN_VERBS:
+        return False
+    try:
+        base64.b64decode(words[0], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
 
 class SaslMechanism(abc.ABC):
     """One client side of one SASL exchange; create a new object for each AUTH attempt."""

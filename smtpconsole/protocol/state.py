@@ -53,6 +53,9 @@ class DialogueView:
     """True when MAIL was accepted, or was sent and its reply is still pending."""
     has_recipient: bool
     """True when a RCPT TO was accepted, or was sent in an open transaction and still waits."""
+    bdat_used: bool
+    """True when the current mail transaction sent BDAT, after which DATA may not follow (RFC 3030
+    section 3)."""
     in_data: bool
     """True when lines sent now are message lines: after 354 and before the final ``.``."""
     in_headers: bool

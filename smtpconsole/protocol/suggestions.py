@@ -110,6 +110,18 @@ def _transaction_suggestions(state: DialogueView) -> list[Suggestion]:
             params=("NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;") if dsn else (),
         )
     ]
+    if state.bdat_used:
+        # RFC 3030 section 3: a transaction that sent BDAT cannot switch to DATA.
+        result.append(
+            Suggestion(
+                "BDAT",
+                "BDAT 0 LAST",
+                "Send the next chunk of the message; LAST marks the final one. DATA cannot "
+                "follow BDAT in the same transaction.",
+                state.phase is Phase.RCPT,
+            )
+        )
+        return result
     if state.phase is Phase.RCPT:
         result.append(
             Suggestion("DATA", "DATA", "Send the message text after the server's 354.", True)

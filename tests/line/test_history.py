@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from smtpconsole.line.history import (
-    MaskedFileHistory,
-    looks_like_sasl_response,
-    mask_history_line,
-)
+from smtpconsole.line.history import MaskedFileHistory, mask_history_line
+from smtpconsole.protocol.sasl import looks_like_sasl_response
 
 
 def test_auth_initial_response_is_masked() -> None:
@@ -78,3 +75,4 @@ def test_sasl_like_word_left_out_when_not_secret(tmp_path: Path) -> None:
 )
 def test_looks_like_sasl_response(line: str, expected: bool) -> None:
     assert looks_like_sasl_response(line) is expected
+    assert looks_like_sasl_response(line.encode()) is expected

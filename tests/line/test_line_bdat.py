@@ -51,3 +51,21 @@ async def test_prompt_counts_the_octets_left(
     await session.send_line("def", source="typed")
     assert (await session.read_reply()).code == 250
     assert prompt_text(session).endswith("smtp> ")
+
+
+async def test_plain_mode_ending_inside_chunk_warns_and_fails(
+    start_chunking_server: Any,
+) -> None:
+    server = start_chunking_server()
+    # "hello" and its CRLF are 7 of the 20 octets announced.
+    stdin = io.StringIO("MAIL FROM:<a@example.com>\nRCPT TO:<b@example.com>\nBDAT 20 LAST\nhello\n")
+    stdout = io.StringIO()
+    options = ConsoleOptions(connect=ConnectOptions(server.host, server.port, security="plain"))
+
+    status = await run_plain(options, stdin, stdout)
+
+    output = stdout.getvalue()
+    assert status == 1
+    assert "!! the BDAT chunk was not finished (13 octets missing)" in output
+    assert b"QUIT" not in server.received
+    assert server.messages == []

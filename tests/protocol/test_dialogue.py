@@ -1171,3 +1171,28 @@ def test_reply_before_the_chunk_ends_the_octet_count() -> None:
 
     assert dialogue.chunk_octets_left == 0
     assert not dialogue.line_sent(b"RSET").chunk
+
+
+def test_command_typed_before_the_final_auth_reply_stays_a_command() -> None:
+    dialogue = after_tls()
+    send(dialogue, b"AUTH PLAIN")
+    receive(dialogue, b"334 ")
+    assert send(dialogue, b"AGFsaWNlAHNlY3JldA==").secret
+
+    sent = send(dialogue, b"MAIL FROM:<a@example.com>")
+    assert sent.verb == "MAIL FROM"
+    assert not sent.secret
+    receive(dialogue, b"235 2.7.0 Authentication successful")
+    receive(dialogue, b"250 2.1.0 Ok")
+    assert dialogue.authenticated
+    assert dialogue.phase is Phase.MAIL
+
+
+def test_word_typed_before_the_next_challenge_is_a_response() -> None:
+    dialogue = after_tls()
+    send(dialogue, b"AUTH LOGIN")
+    receive(dialogue, b"334 VXNlcm5hbWU6")
+    send(dialogue, b"YWxpY2U=")
+
+    assert send(dialogue, b"c2VjcmV0").secret
+    assert dialogue.pending == ("AUTH", "AUTH")

@@ -227,3 +227,36 @@ async def test_postfix_auth_login_exchange(postfix: Any) -> None:
         assert not client.dialogue.authenticated
     finally:
         await client.close()
+
+
+@pytest.mark.postfix
+async def test_postfix_rejects_data_after_bdat(postfix: Any) -> None:
+    client = await CoreClient.connect(postfix.host, postfix.starttls_port)
+    address = f"{postfix.user}@{postfix.tls_name}"
+    try:
+        await client.read_reply()
+        await client.command("EHLO client.example.com")
+        await client.command("STARTTLS")
+        await client.start_tls(postfix.ca_file, postfix.tls_name)
+        await client.command("EHLO client.example.com")
+        await client.command(commands.auth("PLAIN", plain_token(postfix.user, postfix.password)))
+        assert (await client.command(f"MAIL FROM:<{address}>")).code == 250
+        assert (await client.command(f"RCPT TO:<{address}>")).code == 250
+        await client.send("BDAT 5")
+        # "abc" and its CRLF are the 5 octets of the chunk, so the reply to BDAT comes now.
+        await client.send("abc")
+        assert (await client.read_reply()).code == 250
+
+        suggested = [item.verb for item in client.dialogue.suggestions()]
+        predicted = advice_keys(client.dialogue.check_line(b"DATA"))
+        reply = await client.command("DATA")
+
+        assert "DATA" not in suggested
+        assert "BDAT" in suggested
+        assert "data.after_bdat" in predicted
+        assert reply.code == 503
+        assert "DATA after BDAT" in reply.text
+        assert (await client.command("RSET")).code == 250
+        assert not client.dialogue.bdat_used
+    finally:
+        await client.close()

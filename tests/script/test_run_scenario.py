@@ -159,6 +159,30 @@ def test_missing_password_variable_is_usage_error(
     assert "TEST_SMTP_PASSWORD is not set" in err
 
 
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ("{mechanism: PLAIN, username: alice, password_env: TEST_SMTP_PASSWORD}", "is empty"),
+        ("{mechanism: PLAIN, username: alice, password: '${TEST_SMTP_PASSWORD}'}", "empty"),
+    ],
+)
+def test_empty_password_is_refused_before_connecting(
+    start_smtp_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    step: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "")
+    server = start_smtp_server()
+    path = write(tmp_path, f"steps:\n  - auth: {step}\n")
+    code, out, err = run_captured(path, options_for(server), capsys)
+    assert code == ExitCode.USAGE
+    assert "step 1 (auth): " in err and expected in err
+    assert "C: AUTH" not in out
+
+
 def test_connection_refused_exits_with_connect_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -312,18 +336,3 @@ def test_raw_8bit_message_warns_without_8bitmime(
     assert "C: MAIL FROM:<a@example.com> SIZE=" in out
     assert "BODY=8BITMIME" not in out
     assert "step 3 (data): warning: the message contains 8-bit data but the server does not " in err
-
-
-def test_expect_on_message_line_is_noted(
-    start_smtp_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    server = start_smtp_server()
-    path = write(
-        tmp_path,
-        "steps:\n  - mail: a@example.com\n  - rcpt: b@example.com\n  - send: DATA\n"
-        '  - send: "Subject: x"\n    expect: 250\n  - send: "."\n',
-    )
-    code, _, err = run_captured(path, options_for(server), capsys)
-    assert code == ExitCode.OK, err
-    assert "step 4 (send): note: 'expect' is not checked, because a message line" in err
-    assert len(server.messages) == 1

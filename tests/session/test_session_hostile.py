@@ -11,6 +11,7 @@ import tracemalloc
 import pytest
 
 from smtpconsole.errors import ConnectionLost, MalformedReplyError, ReadTimeout, TlsError
+from smtpconsole.protocol.errors import RemoteProtocolError
 from smtpconsole.session import Session
 from smtpconsole.transcript import (
     BytesDiscarded,
@@ -403,11 +404,14 @@ async def test_strict_session_ends_at_malformed_reply():
 
 async def test_default_session_reads_on_after_malformed_reply(make_session: SessionFactory):
     async with serve(malformed_ehlo_script(b"250-x\r\n251 y\r\n")) as server:
-        session = make_session(server.host, server.port, manual=True, read_timeout=0.3)
+        session = make_session(server.host, server.port, manual=True, read_timeout=5.0)
         await session.connect()
-        with pytest.raises(ReadTimeout):
+        with pytest.raises(RemoteProtocolError, match="the reply to EHLO does not parse"):
             await session.send_command("EHLO client.test")
+        noop = await session.send_command("NOOP")
         still_open = session.connected
 
     assert still_open
+    assert noop.code == 250
+    assert session.dialogue.last_matched_verb == "NOOP"
     assert len(events_of(session, MalformedReply)) == 1

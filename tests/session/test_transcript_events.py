@@ -94,7 +94,7 @@ def test_format_problems():
     closed = format_event(ConnectionClosed("the connection broke", "reset by peer"))
     advice = format_event(AdviceGiven(Advice("warning", "careful", "x.y")))
 
-    assert malformed == ["!! malformed reply: bad line", "S: garbage\\xff"]
+    assert malformed == ["S: garbage\\xff", "!! malformed reply: bad line"]
     assert discarded[0] == "!! discarded 14 bytes: before TLS"
     assert "250 injected" in discarded[1]
     assert closed == ["-- connection closed: the connection broke (reset by peer)"]
