@@ -426,24 +426,13 @@ def delete_files_on_signals(server: PracticeServer) -> Callable[[], None]:
     Returns:
         A function that restores the previous handlers.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
 
     def handle(signum: int, frame: FrameType | None) -> None:
         server.delete_files()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
-    signals = [signal.SIGTERM]
-    if hasattr(signal, "SIGHUP"):
-        signals.append(signal.SIGHUP)
-    previous = {sig: signal.signal(sig, handle) for sig in signals}
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return restore
+    return _install_handlers([signal.SIGTERM], handle)
 
 
 def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
@@ -452,15 +441,24 @@ def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
     SIGHUP arrives when the terminal closes; stopping on it lets the server delete its temporary
     certificate folder.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signals = [signal.SIGINT, signal.SIGTERM]
+    return _install_handlers([signal.SIGINT, signal.SIGTERM], handle)
+
+
+def _install_handlers(
+    signals: list[signal.Signals], handle: Callable[[int, FrameType | None], None]
+) -> Callable[[], None]:
+    """Install ``handle`` for ``signals`` and SIGHUP where it exists; return the undo function.
+
+    Outside the main thread, where Python cannot install signal handlers, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
     if hasattr(signal, "SIGHUP"):
-        signals.append(signal.SIGHUP)
+        signals = [*signals, signal.SIGHUP]
     previous = {sig: signal.signal(sig, handle) for sig in signals}
 
     def restore() -> None:
