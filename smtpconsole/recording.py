@@ -84,6 +84,10 @@ class _Recorder:
     """BDAT transactions of the last connection dropped because their LAST chunk was not sent."""
     unfinished_data_lines: int | None = None
     """Message lines of a DATA that never got its final ``.``; None when every DATA ended."""
+    left_out_auth: int = 0
+    """AUTH attempts of the last connection dropped because they failed."""
+    left_out_secrets: int = 0
+    """Secret lines of the last connection sent outside an AUTH exchange, dropped."""
 
     def add(self, event: Event) -> None:
         if isinstance(event, Connecting):
@@ -106,6 +110,8 @@ class _Recorder:
         self.saw_auto = False
         self.bdat = None
         self.left_out_bdat = 0
+        self.left_out_auth = 0
+        self.left_out_secrets = 0
         self.header = {"target": _target(event.host, event.port), "security": event.security}
 
     def _line_sent(self, event: LineSent) -> None:
@@ -127,6 +133,7 @@ class _Recorder:
         if event.secret and verb_of(text) != "AUTH":
             # A secret outside an AUTH exchange, such as a base64 password typed after AUTH got
             # 503. Neither the line nor its reply belongs to a step.
+            self.left_out_secrets += 1
             self.awaiting.append(None)
             return
         if verb_of(text) == "BDAT":
@@ -219,6 +226,7 @@ class _Recorder:
                 # Every auth step replays with the same credentials from the environment, so an
                 # attempt that failed here would succeed on replay and break its expectation.
                 self._remove_step(step)
+                self.left_out_auth += 1
             return
         step["expect"] = code
         if code == 354 and step.get("send", "").upper() == "DATA":
@@ -274,6 +282,10 @@ class Recording:
     """BDAT transactions whose ``BDAT ... LAST`` chunk was not sent in full."""
     unfinished_data_lines: int | None = None
     """Lines of the DATA message still open at the end (no final ``.``); None when there is none."""
+    left_out_auth: int = 0
+    """Failed AUTH attempts, which a replay with the right credentials would not repeat."""
+    left_out_secrets: int = 0
+    """Secret lines sent outside an AUTH exchange, such as a password typed as a command."""
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -298,6 +310,8 @@ def record_events(events: Iterable[Event]) -> Recording:
         recorder.left_out_steps,
         recorder.left_out_bdat,
         recorder.unfinished_data_lines,
+        recorder.left_out_auth,
+        recorder.left_out_secrets,
     )
 
 
@@ -453,6 +467,18 @@ def _left_out_notes(recording: Recording) -> list[str]:
             f"the unfinished DATA message ({lines} line{'s' if lines != 1 else ''} after 354, "
             "no final '.') left out together with its DATA command, because the server "
             "delivered no message"
+        )
+    attempts = recording.left_out_auth
+    if attempts:
+        notes.append(
+            f"{attempts} failed AUTH attempt{'s' if attempts != 1 else ''} left out, because the "
+            "replay logs in with the credentials from the environment"
+        )
+    secrets = recording.left_out_secrets
+    if secrets:
+        notes.append(
+            f"{secrets} secret line{'s' if secrets != 1 else ''} sent outside an AUTH exchange "
+            "left out, so that no password is written to the file"
         )
     return notes
 

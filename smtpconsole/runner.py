@@ -179,6 +179,12 @@ class Runner:
                 self._check_sender(step, step.argument, sender)
 
     def _prepare_auth(self, step: Step, spec: AuthSpec) -> None:
+        if spec.username == "":
+            raise CredentialError(
+                f"{self._where(step)}: the user name is empty",
+                "a ${NAME} in 'username' expanded to an empty value; a recorded scenario reads "
+                "${SMTP_USERNAME}: export it with the user name",
+            )
         if not (spec.username or self.options.auth.username):
             hint = (
                 "give --user NAME"
@@ -293,28 +299,33 @@ class Runner:
         if STAGES.index(stage) >= STAGES.index(quit_after):
             self._stopped = True
 
-    def _check_message_finished(self) -> None:
-        """Raise ``StepFailed`` when the steps end inside a message typed with ``send`` steps.
+    def _check_message_finished(self, next_step: Step | None = None) -> None:
+        """Raise ``StepFailed`` when a message typed with ``send`` steps is not finished.
 
-        The session then closes without QUIT, which would be read as message content. The server
-        discards a message that has no line containing only ``.`` (RFC 5321 section 4.1.1.4), and
-        a BDAT chunk that still owes octets keeps the server reading it (RFC 3030 section 2).
+        Checked when the steps end, and before ``next_step`` when it is a step that would send a
+        command: inside the message the server would read that command as message content. The
+        session then closes without QUIT for the same reason. The server discards a message that
+        has no line containing only ``.`` (RFC 5321 section 4.1.1.4), and a BDAT chunk that
+        still owes octets keeps the server reading it (RFC 3030 section 2).
         """
         dialogue = self.session.dialogue
         if not dialogue.mid_message or self.session.closed:
             return
-        last = self.scenario.steps[-1]
+        step = next_step or self.scenario.steps[-1]
+        if next_step is None:
+            outcome = "so the server discards the message"
+        else:
+            outcome = "and this step's command would be read as message content; nothing was sent"
         if dialogue.chunk_octets_left > 0:
             raise StepFailed(
-                f"{self._where(last)}: the BDAT chunk is not finished: "
-                f"{dialogue.chunk_octets_left} octets are missing, so the server discards the "
-                "message",
+                f"{self._where(step)}: the BDAT chunk is not finished: "
+                f"{dialogue.chunk_octets_left} octets are missing, {outcome}",
                 ExitCode.DATA,
                 "send lines until the chunk is complete: each counts its length plus 2 for CRLF",
             )
         raise StepFailed(
-            f"{self._where(last)}: the message is not finished: DATA got 354, but no line "
-            "containing only '.' followed, so the server discards the message",
+            f"{self._where(step)}: the message is not finished: DATA got 354, but no line "
+            f"containing only '.' followed, {outcome}",
             ExitCode.DATA,
             "end the message with a step '- send: \".\"' after its last line",
         )
@@ -335,6 +346,7 @@ class Runner:
                 return
             group = self._pipeline_group(steps, index)
             if group:
+                self._check_message_finished(group[0])
                 await self._run_pipelined(group)
                 index += len(group)
                 continue
@@ -422,7 +434,10 @@ class Runner:
 
     async def run_step(self, step: Step) -> None:
         """Run one step; raise ``StepFailed`` when its reply is not the expected one."""
-        handler = getattr(self, f"_step_{self._action_of(step)}")
+        action = self._action_of(step)
+        if action not in ("send", "expect", "pause"):
+            self._check_message_finished(step)
+        handler = getattr(self, f"_step_{action}")
         await handler(step)
 
     def _action_of(self, step: Step) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import ssl
 import time
@@ -41,6 +42,7 @@ from smtpconsole.protocol.errors import LocalProtocolError, RemoteProtocolError
 from smtpconsole.protocol.replies import CLOSED, NEED_DATA, Reply, ReplyParser, decode_text
 from smtpconsole.tls import TlsInfo, create_context, failure_reason, tls_info_from
 from smtpconsole.transcript import (
+    MASK,
     AdviceGiven,
     BytesDiscarded,
     Connected,
@@ -58,6 +60,13 @@ from smtpconsole.transcript import (
     format_event,
 )
 from smtpconsole.transport import Transport
+
+SECRET_WORDS_KEPT: Final = 8
+"""Recent secret words that replies are checked for; older ones are not looked for."""
+
+MIN_SECRET_WORD: Final = 6
+"""Shorter words of a secret line (a lone ``*`` cancel, ``=``) are not looked for in replies,
+because they could match ordinary reply text."""
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +170,8 @@ class Session:
         self.strict_replies = strict_replies
         self.transcript = Transcript()
         self.dialogue = Dialogue()
+        self._secret_words: deque[str] = deque(maxlen=SECRET_WORDS_KEPT)
+        """Words of recent secret lines, masked where a reply echoes them."""
         """The dialogue of the current connection; a reconnect replaces it with a new one."""
         self.tls_info: TlsInfo | None = None
         """The last TLS handshake of the current connection, or None without TLS."""
@@ -551,6 +562,8 @@ class Session:
         elif sent.chunk and dialogue.chunk_octets_left == 0:
             self._chunk_typed(conn)
         self.last_sent_at = time.monotonic()
+        if secret or sent.secret:
+            self._remember_secret_words(line)
         self._emit(LineSent(raw, source, secret or sent.secret, chunk=sent.chunk))
         return awaited
 
@@ -626,7 +639,7 @@ class Session:
         text = (
             f"No reply to {describe_pending(awaited.verb)} within "
             f"{self.options.read_timeout:g} s. The server may be slow, stuck or waiting for more "
-            "input: wait, send NOOP, or reconnect."
+            "input: wait, or reconnect. A command sent now would take the late reply as its own."
         )
         self._emit(AdviceGiven(Advice("warning", text, "reply.overdue")))
 
@@ -798,6 +811,7 @@ class Session:
         self.last_reply_at = now
         # The dialogue moves first, so that listeners of the event see the new phase.
         advice = self.dialogue.reply_received(reply)
+        reply = self._mask_echoed_secrets(reply)
         self._emit(ReplyReceived(reply, latency))
         self._report_dropped(conn)
         self._emit_advice(advice)
@@ -805,6 +819,31 @@ class Session:
             awaited.future.set_result(reply)
         elif awaited is None or awaited.source != "keepalive":
             self._queue_reply(reply)
+
+    def _remember_secret_words(self, line: bytes) -> None:
+        text = decode_text(line)
+        words = text.split()
+        if words and words[0].upper() == "AUTH":
+            words = words[2:]
+        self._secret_words.extend(word for word in words if len(word) >= MIN_SECRET_WORD)
+
+    def _mask_echoed_secrets(self, reply: Reply) -> Reply:
+        """Return ``reply`` with any echo of a recent secret word masked.
+
+        Some servers quote an unknown command in their 500 reply, upper-cased or not (aiosmtpd:
+        ``500 Error: command "..." not recognized``), so a password typed as a command would come
+        back in clear. The dialogue has already seen the reply as it came.
+        """
+        if not self._secret_words:
+            return reply
+        pattern = re.compile(
+            "|".join(re.escape(word) for word in self._secret_words), re.IGNORECASE
+        )
+        lines = tuple(pattern.sub(MASK, line) for line in reply.lines)
+        if lines == reply.lines:
+            return reply
+        raw = re.compile(pattern.pattern.encode(), re.IGNORECASE).sub(MASK.encode(), reply.raw)
+        return replace(reply, lines=lines, raw=raw)
 
     async def _end_malformed(self, conn: _ConnectionState, exc: RemoteProtocolError) -> None:
         """End the connection at a reply that does not parse, in ``strict_replies`` mode."""

@@ -94,6 +94,9 @@ class LineConsole:
             key_bindings=load_console_bindings(self._keep_text),
             input=input,
             output=output,
+            # The typed line leaves the screen once accepted: its "C:" line shows what went out,
+            # with secrets masked, so a password typed as a command does not stay readable.
+            erase_when_done=True,
         )
 
     def _is_secret(self) -> bool:

@@ -169,6 +169,7 @@ def test_failed_auth_left_out_and_replays_green(
     assert [step.get("expect") for step in steps] == [None, 250]
     assert "auth" in steps[0]
     assert "535" not in path.read_text()
+    assert "# Note: 1 failed AUTH attempt left out" in path.read_text()
 
     export_login(monkeypatch, server)
     code = replay(path, connect)
@@ -347,6 +348,7 @@ def test_secret_line_outside_auth_left_out(tmp_path: Path) -> None:
         {"send": "NOOP", "expect": 250},
         {"send": "RSET", "expect": 250},
     ]
+    assert "1 secret line sent outside an AUTH exchange left out" in text
 
 
 def test_unfinished_data_left_out_and_noted(tmp_path: Path) -> None:

@@ -164,6 +164,10 @@ def test_missing_password_variable_is_usage_error(
     [
         ("{mechanism: PLAIN, username: alice, password_env: TEST_SMTP_PASSWORD}", "is empty"),
         ("{mechanism: PLAIN, username: alice, password: '${TEST_SMTP_PASSWORD}'}", "empty"),
+        (
+            "{mechanism: PLAIN, username: '${TEST_SMTP_PASSWORD}', password: x}",
+            "user name is empty",
+        ),
     ],
 )
 def test_empty_password_is_refused_before_connecting(

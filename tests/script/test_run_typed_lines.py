@@ -95,6 +95,36 @@ def test_steps_ending_inside_chunk_fail(
     assert server.messages == []
 
 
+@pytest.mark.parametrize(
+    ("unfinished", "command_step", "missing"),
+    [
+        ("  - send: BDAT 20 LAST\n  - send: hello\n", "  - quit:\n", "BDAT chunk"),
+        ("  - send: BDAT 20 LAST\n  - send: hello\n", "  - mail: a@example.com\n", "BDAT"),
+        ("  - send: DATA\n  - send: 'Subject: q'\n", "  - rcpt: c@example.com\n", "DATA got 354"),
+    ],
+)
+def test_command_step_inside_unfinished_message_fails_unsent(
+    start_chunking_server: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    unfinished: str,
+    command_step: str,
+    missing: str,
+) -> None:
+    server = start_chunking_server()
+    scenario = ENVELOPE + unfinished + command_step
+
+    code = run_scenario(write(tmp_path, scenario), plain_options(server), json_output=False)
+
+    _, err = capsys.readouterr()
+    assert code == ExitCode.DATA
+    assert missing in err and "nothing was sent" in err
+    received = bytes(server.received)
+    assert b"QUIT" not in received and b"c@example.com" not in received
+    assert received.count(b"MAIL FROM") == 1
+    assert server.messages == []
+
+
 def silent_at_data_script() -> Script:
     """Reply to everything until DATA, then read on and never reply."""
 
