@@ -447,40 +447,45 @@ def _practice_notes(recording: Recording) -> list[str]:
 def _left_out_notes(recording: Recording) -> list[str]:
     """Return a sentence for each part of the session that the recording leaves out."""
     notes: list[str] = []
-    connections = recording.left_out_connections
-    if connections:
-        steps = recording.left_out_steps
+
+    if recording.left_out_connections:
+        steps = _count(recording.left_out_steps, "step")
+        connections = _count(recording.left_out_connections, "earlier connection")
         notes.append(
-            f"only the last connection is recorded, because a replay makes one connection: "
-            f"{steps} step{'s' if steps != 1 else ''} of {connections} earlier "
-            f"connection{'s' if connections != 1 else ''} left out"
+            "only the last connection is recorded, because a replay makes one connection: "
+            f"{steps} of {connections} left out"
         )
-    transactions = recording.left_out_bdat
-    if transactions:
+
+    if recording.left_out_bdat:
         notes.append(
-            f"{transactions} BDAT transaction{'s' if transactions != 1 else ''} left out, "
-            "because no BDAT ... LAST chunk was sent in full, so the server delivered no message"
+            f"{_count(recording.left_out_bdat, 'BDAT transaction')} left out, because no "
+            "BDAT ... LAST chunk was sent in full, so the server delivered no message"
         )
-    lines = recording.unfinished_data_lines
-    if lines is not None:
+
+    if recording.unfinished_data_lines is not None:
+        lines = _count(recording.unfinished_data_lines, "line")
         notes.append(
-            f"the unfinished DATA message ({lines} line{'s' if lines != 1 else ''} after 354, "
-            "no final '.') left out together with its DATA command, because the server "
-            "delivered no message"
+            f"the unfinished DATA message ({lines} after 354, no final '.') left out together "
+            "with its DATA command, because the server delivered no message"
         )
-    attempts = recording.left_out_auth
-    if attempts:
+
+    if recording.left_out_auth:
         notes.append(
-            f"{attempts} failed AUTH attempt{'s' if attempts != 1 else ''} left out, because the "
+            f"{_count(recording.left_out_auth, 'failed AUTH attempt')} left out, because the "
             "replay logs in with the credentials from the environment"
         )
-    secrets = recording.left_out_secrets
-    if secrets:
+
+    if recording.left_out_secrets:
         notes.append(
-            f"{secrets} secret line{'s' if secrets != 1 else ''} sent outside an AUTH exchange "
+            f"{_count(recording.left_out_secrets, 'secret line')} sent outside an AUTH exchange "
             "left out, so that no password is written to the file"
         )
     return notes
+
+
+def _count(number: int, noun: str) -> str:
+    """Return ``number`` and ``noun``, with an ``s`` added unless the number is 1."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _check_not_empty(recording: Recording) -> None:

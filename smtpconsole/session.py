@@ -172,6 +172,8 @@ class Session:
         self.dialogue = Dialogue()
         self._secret_words: deque[str] = deque(maxlen=SECRET_WORDS_KEPT)
         """Words of recent secret lines, masked where a reply echoes them."""
+        self._secret_echo: re.Pattern[bytes] | None = None
+        """Matches any of ``_secret_words`` in received bytes, ignoring case."""
         """The dialogue of the current connection; a reconnect replaces it with a new one."""
         self.tls_info: TlsInfo | None = None
         """The last TLS handshake of the current connection, or None without TLS."""
@@ -821,11 +823,13 @@ class Session:
             self._queue_reply(reply)
 
     def _remember_secret_words(self, line: bytes) -> None:
-        text = decode_text(line)
-        words = text.split()
+        words = decode_text(line).split()
         if words and words[0].upper() == "AUTH":
             words = words[2:]
         self._secret_words.extend(word for word in words if len(word) >= MIN_SECRET_WORD)
+        if self._secret_words:
+            alternatives = b"|".join(re.escape(word.encode()) for word in self._secret_words)
+            self._secret_echo = re.compile(alternatives, re.IGNORECASE)
 
     def _mask_echoed_secrets(self, reply: Reply) -> Reply:
         """Return ``reply`` with any echo of a recent secret word masked.
@@ -834,16 +838,13 @@ class Session:
         ``500 Error: command "..." not recognized``), so a password typed as a command would come
         back in clear. The dialogue has already seen the reply as it came.
         """
-        if not self._secret_words:
+        if self._secret_echo is None or not self._secret_echo.search(reply.raw):
             return reply
-        pattern = re.compile(
-            "|".join(re.escape(word) for word in self._secret_words), re.IGNORECASE
+        mask = MASK.encode()
+        lines = tuple(
+            decode_text(self._secret_echo.sub(mask, line.encode())) for line in reply.lines
         )
-        lines = tuple(pattern.sub(MASK, line) for line in reply.lines)
-        if lines == reply.lines:
-            return reply
-        raw = re.compile(pattern.pattern.encode(), re.IGNORECASE).sub(MASK.encode(), reply.raw)
-        return replace(reply, lines=lines, raw=raw)
+        return replace(reply, lines=lines, raw=self._secret_echo.sub(mask, reply.raw))
 
     async def _end_malformed(self, conn: _ConnectionState, exc: RemoteProtocolError) -> None:
         """End the connection at a reply that does not parse, in ``strict_replies`` mode."""

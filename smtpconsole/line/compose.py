@@ -36,10 +36,9 @@ from smtpconsole.protocol.addresses import (
 from smtpconsole.protocol.dialogue import Phase
 from smtpconsole.protocol.errors import LocalProtocolError
 from smtpconsole.protocol.message import (
-    MessageSpec,
-    build_message,
     check_message,
     normalize_line_endings,
+    parse_header_address,
     prepare_raw_payload,
 )
 
@@ -156,7 +155,8 @@ def envelope_of(raw: bytes) -> Envelope:
 
     Each address is checked as ``smtpconsole send`` checks ``--from``, ``--to`` and ``--cc``: by
     the MAIL and RCPT builders, after taking the address out of ``Name <addr>`` or
-    ``addr (comment)``, and by the header check of ``build_message``. An empty group such as ``undisclosed-recipients:;`` gives no recipient.
+    ``addr (comment)``, and by the header address check of ``build_message``. An empty group
+    such as ``undisclosed-recipients:;`` gives no recipient.
 
     Raises:
         InvalidHeaderAddress: an address is not valid, naming the header and its value.
@@ -191,34 +191,12 @@ def header_addresses(name: str, values: list[str], *, sender: bool) -> tuple[str
                     f"invalid {name} header {str(value).strip()!r}: {reason(exc)}; {ADDRESS_HINT}"
                 ) from None
             try:
-                check_header_address(name, item)
+                parse_header_address(name, item)
             except LocalProtocolError as exc:
                 # The message names the header and the address, as `send` reports it.
                 raise InvalidHeaderAddress(f"{exc.message}; {ADDRESS_HINT}") from None
             addresses.append(address)
     return tuple(addresses)
-
-
-_PLACEHOLDER_SENDER: Final = "sender@example.invalid"
-"""From address of the message built only to check a To or Cc address."""
-
-
-def check_header_address(name: str, item: str) -> None:
-    """Check one From, To or Cc address as ``build_message`` checks the fields of ``send``.
-
-    The check builds a message that contains only this address, with a placeholder sender for
-    ``To`` and ``Cc``.
-
-    Raises:
-        LocalProtocolError: ``build_message`` rejects the address.
-    """
-    if name == "From":
-        spec = MessageSpec(from_address=item)
-    elif name == "To":
-        spec = MessageSpec(from_address=_PLACEHOLDER_SENDER, to=(item,))
-    else:
-        spec = MessageSpec(from_address=_PLACEHOLDER_SENDER, cc=(item,))
-    build_message(spec)
 
 
 def message_template(console: LineConsole) -> str:

@@ -189,9 +189,9 @@ def build_message(spec: MessageSpec, capabilities: Capabilities | None = None) -
         LocalProtocolError: a field contains CR, LF or NUL, an address is invalid, or the text
             cannot be encoded in the chosen charset.
     """
-    sender = _parse_address("From", spec.from_address)
-    to = [_parse_address("To", text) for text in spec.to]
-    cc = [_parse_address("Cc", text) for text in spec.cc]
+    sender = parse_header_address("From", spec.from_address)
+    to = [parse_header_address("To", text) for text in spec.to]
+    cc = [parse_header_address("Cc", text) for text in spec.cc]
     all_addresses = [sender, *to, *cc]
     needs_smtputf8 = any(not address.isascii() for _, address in all_addresses)
     offers = _ServerOffers.of(capabilities)
@@ -267,7 +267,13 @@ def _check_field(field: str, value: str) -> None:
             raise LocalProtocolError(f"invalid {field}: contains {label}", field=field, value=value)
 
 
-def _parse_address(field: str, text: str) -> tuple[str, str]:
+def parse_header_address(field: str, text: str) -> tuple[str, str]:
+    """Return the display name and address of one From, To or Cc value.
+
+    Raises:
+        LocalProtocolError: the value contains CR, LF or NUL, or is not ``addr@domain`` or
+            ``Name <addr@domain>``.
+    """
     _check_field(field, text)
     name, address = email.utils.parseaddr(text)
     local, at, domain = address.rpartition("@")
