@@ -204,9 +204,8 @@ class PracticeServer:
             except BaseException:
                 self._remove_folder()
                 raise
-            # The TLS context holds the key now. Deleting the file at once means that a process
-            # killed without cleanup (a closed terminal sends SIGHUP) leaves no private key
-            # behind, only the public certificate.
+            # The TLS context contains the key now, so the file can go. A process killed without
+            # cleanup (a closed terminal sends SIGHUP) then leaves only the public certificate.
             self._certificate.key_file.unlink(missing_ok=True)
         log.info("practice server listening on %s:%d", self.host, self.port)
 

@@ -294,9 +294,9 @@ class Dialogue:
     def _is_auth_response(self, line: bytes) -> bool:
         """Tell whether ``line`` is a response to a SASL challenge rather than a command.
 
-        After a 334 the next line is a response, whatever it holds. While AUTH or a response
+        After a 334 the next line is a response, whatever it contains. While AUTH or a response
         still waits for its reply, a single word that is not a command verb is taken as a
-        response sent ahead of the next 334, so it is masked as a secret; any other line is a
+        response sent ahead of the next 334, so it is masked as a secret. Any other line is a
         command typed ahead, such as MAIL FROM before the 235 arrives.
         """
         if self.phase is Phase.AUTH_EXCHANGE and self.awaiting_auth_response:

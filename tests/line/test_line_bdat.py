@@ -18,7 +18,7 @@ from tests.session.session_helpers import (
 )
 
 
-async def test_plain_mode_sends_typed_chunk_and_waits_for_its_reply(
+async def test_plain_mode_typed_chunk(
     start_chunking_server: Any,
 ) -> None:
     server = start_chunking_server()

@@ -39,7 +39,7 @@ def test_split_keeps_commas_in_quotes_brackets_and_comments() -> None:
     ]
 
 
-def test_stray_words_are_refused_with_a_reason_without_the_field() -> None:
+def test_stray_words_rejected() -> None:
     with pytest.raises(LocalProtocolError) as caught:
         check_envelope_address("a b c", sender=True)
     assert "a b c" not in reason(caught.value)

@@ -1173,7 +1173,7 @@ def test_reply_before_the_chunk_ends_the_octet_count() -> None:
     assert not dialogue.line_sent(b"RSET").chunk
 
 
-def test_command_typed_before_the_final_auth_reply_stays_a_command() -> None:
+def test_command_before_final_auth_reply() -> None:
     dialogue = after_tls()
     send(dialogue, b"AUTH PLAIN")
     receive(dialogue, b"334 ")
@@ -1188,7 +1188,7 @@ def test_command_typed_before_the_final_auth_reply_stays_a_command() -> None:
     assert dialogue.phase is Phase.MAIL
 
 
-def test_word_typed_before_the_next_challenge_is_a_response() -> None:
+def test_word_before_next_challenge_is_response() -> None:
     dialogue = after_tls()
     send(dialogue, b"AUTH LOGIN")
     receive(dialogue, b"334 VXNlcm5hbWU6")

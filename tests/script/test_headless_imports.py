@@ -62,10 +62,10 @@ def test_plain_send_loads_nothing_it_does_not_use(start_smtp_server: Any, tmp_pa
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_console_script_send_prints_everything_and_exits_with_the_code(
+def test_console_script_send_output_and_code(
     start_smtp_server: Any,
 ) -> None:
-    """``entry`` ends send with os._exit: the transcript must be complete, the code kept."""
+    """``entry`` ends send with os._exit, so check that the transcript is complete and the code kept."""
     server = start_smtp_server()
     command = [sys.executable, "-m", "smtpconsole", *send_arguments(server)]
     environment = send_environment(server)
@@ -76,9 +76,9 @@ def test_console_script_send_prints_everything_and_exits_with_the_code(
     assert "S: 221" in delivered.stdout
 
     environment["TEST_SMTP_PASSWORD"] = "wrong"
-    refused = subprocess.run(command, capture_output=True, text=True, env=environment)
-    assert refused.returncode == 5, refused.stderr
-    assert "535" in refused.stderr
+    rejected = subprocess.run(command, capture_output=True, text=True, env=environment)
+    assert rejected.returncode == 5, rejected.stderr
+    assert "535" in rejected.stderr
 
 
 def send_arguments(server: Any) -> list[str]:

@@ -183,7 +183,8 @@ def test_empty_password_is_refused_before_connecting(
     path = write(tmp_path, f"steps:\n  - auth: {step}\n")
     code, out, err = run_captured(path, options_for(server), capsys)
     assert code == ExitCode.USAGE
-    assert "step 1 (auth): " in err and expected in err
+    assert "step 1 (auth): " in err
+    assert expected in err
     assert "C: AUTH" not in out
 
 

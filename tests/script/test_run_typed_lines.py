@@ -118,9 +118,11 @@ def test_command_step_inside_unfinished_message_fails_unsent(
 
     _, err = capsys.readouterr()
     assert code == ExitCode.DATA
-    assert missing in err and "nothing was sent" in err
+    assert missing in err
+    assert "nothing was sent" in err
     received = bytes(server.received)
-    assert b"QUIT" not in received and b"c@example.com" not in received
+    assert b"QUIT" not in received
+    assert b"c@example.com" not in received
     assert received.count(b"MAIL FROM") == 1
     assert server.messages == []
 

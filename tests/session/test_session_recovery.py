@@ -60,12 +60,12 @@ async def test_stray_sasl_response_is_masked_everywhere(
     assert not any(PASSWORD_LINE in text for text in advice_texts(session))
     text_path = session.transcript.export_text(tmp_path / "transcript.txt")
     jsonl_path = session.transcript.export_jsonl(tmp_path / "transcript.jsonl")
-    shown = [line for event in session.transcript for line in format_event(event)]
+    displayed = [line for event in session.transcript for line in format_event(event)]
     # aiosmtpd quotes the unknown command in its 500 reply, upper-cased.
     for form in (PASSWORD_LINE, PASSWORD_LINE.upper()):
         assert form not in text_path.read_text()
         assert form not in jsonl_path.read_text()
-        assert not any(form in line for line in shown)
+        assert not any(form in line for line in displayed)
         assert form not in stray.text
     records = [json.loads(line) for line in jsonl_path.read_text().splitlines()]
     raws = [r["raw_base64"] for r in records if "raw_base64" in r]
@@ -73,12 +73,12 @@ async def test_stray_sasl_response_is_masked_everywhere(
     decoded = [base64.b64decode(raw).decode("utf-8", "replace") for raw in raws]
     assert any("********" in text for text in decoded if text.startswith("500"))
     assert not any(PASSWORD_LINE.upper() in text.upper() for text in decoded)
-    assert "C: ********" in shown
+    assert "C: ********" in displayed
     assert any(json.loads(line).get("secret") for line in jsonl_path.read_text().splitlines())
 
 
 def bad_rcpt_reply_script(bad_reply: bytes) -> Script:
-    """Greet, answer RCPT with ``bad_reply``, DATA with 354, the message with 250, QUIT with 221."""
+    """Greet, then reply to RCPT with ``bad_reply``, DATA with 354, the message with 250, QUIT with 221."""
 
     async def script(stream: ClientStream) -> None:
         await stream.send(b"220 hostile.test ESMTP\r\n")
@@ -188,7 +188,8 @@ async def test_overdue_reply_warns_once_and_stays_open(make_session: SessionFact
     assert len(overdue) == 1
     assert overdue[0].level == "warning"
     assert overdue[0].text.startswith("No reply to MAIL FROM within 0.4 s.")
-    assert "reconnect" in overdue[0].text and "late reply" in overdue[0].text
+    assert "reconnect" in overdue[0].text
+    assert "late reply" in overdue[0].text
 
 
 async def test_overdue_warning_replaces_timeout_note(make_session: SessionFactory) -> None:

@@ -1,4 +1,4 @@
-"""The TUI saves the session as a scenario (Ctrl+R, palette) and exports it (F9) to new files."""
+"""Saving a scenario from the TUI (Ctrl+R or the palette) and exporting (F9), each to a new file."""
 
 from __future__ import annotations
 
